@@ -1,0 +1,21 @@
+"""The wire contract: pydantic models for every topic (see ../shared/CONTRACT.md)."""
+from schemas.events import (
+    CandidateSignal,
+    DeadLetter,
+    InterviewNote,
+    MatchAlert,
+    MatchWithdrawn,
+    Position,
+    Profile,
+    ProfileEvent,
+    Reason,
+    RoleSpec,
+    TimerEvent,
+)
+from schemas.topics import TOPICS, Topics
+
+__all__ = [
+    "CandidateSignal", "DeadLetter", "InterviewNote", "MatchAlert", "MatchWithdrawn",
+    "Position", "Profile", "ProfileEvent", "Reason", "RoleSpec", "TimerEvent",
+    "TOPICS", "Topics",
+]

@@ -1,0 +1,49 @@
+"""Settings from the environment (see README, "Configuration")."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int_list(raw: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap: str = "localhost:9092"
+    database_url: str = field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'radar.db'}")
+    topic_partitions: int = 6
+    topic_replication: int = 1
+    app_id: str = "talent-radar"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    log_level: str = "INFO"
+    batch_size: int = 200
+    batch_within_s: float = 0.2
+    relay_interval_s: float = 0.2
+    tenure_windows_months: tuple[int, ...] = (24, 36, 48)
+    scheduler_scan_interval_s: float = 30.0
+    kafka_home: Path = field(default_factory=lambda: Path.home() / ".radar" / "kafka")
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = os.environ
+        values = dict(
+            kafka_bootstrap=env.get("RADAR_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            database_url=env.get("RADAR_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'radar.db'}",
+            topic_partitions=int(env.get("RADAR_TOPIC_PARTITIONS", cls.topic_partitions)),
+            topic_replication=int(env.get("RADAR_TOPIC_REPLICATION", cls.topic_replication)),
+            app_id=env.get("RADAR_APP_ID", cls.app_id),
+            api_host=env.get("RADAR_API_HOST", cls.api_host),
+            api_port=int(env.get("RADAR_API_PORT", cls.api_port)),
+            log_level=env.get("RADAR_LOG_LEVEL", cls.log_level).upper(),
+            batch_size=int(env.get("RADAR_BATCH_SIZE", cls.batch_size)),
+            batch_within_s=float(env.get("RADAR_BATCH_WITHIN_S", cls.batch_within_s)),
+            tenure_windows_months=_int_list(env.get("RADAR_TENURE_WINDOWS_MONTHS", "24,36,48")),
+            scheduler_scan_interval_s=float(env.get("RADAR_SCHEDULER_SCAN_S", cls.scheduler_scan_interval_s)),
+            kafka_home=Path(env.get("RADAR_KAFKA_HOME", str(Path.home() / ".radar" / "kafka"))),
+        )
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,78 @@
+"""The candidate context: loaded for a whole batch in a few queries, changed in memory,
+flushed by the unit of work at commit."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.matcher import CandidateFacts, SkillFact
+from services.profile import SourcedSnapshot, merge_snapshots
+from services.store.models import Candidate, CandidateSkill, MatchState, ProfileSnapshot
+
+IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def chunks(items: list, size: int = IN_CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@dataclass
+class CandidateState:
+    candidate_id: str
+    row: Optional[Candidate] = None
+    snapshots: dict[str, ProfileSnapshot] = field(default_factory=dict)
+    skills: dict[str, CandidateSkill] = field(default_factory=dict)
+    matches: dict[str, MatchState] = field(default_factory=dict)
+
+    @property
+    def profile_view(self) -> Optional[dict[str, Any]]:
+        return (self.row.view or {}).get("profile") if self.row else None
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return dict((self.row.view or {}).get("facts") or {}) if self.row else {}
+
+    def merged_view(self) -> dict[str, Any]:
+        return merge_snapshots([
+            SourcedSnapshot(s.source, s.event_id, as_utc(s.occurred_at), s.profile) for s in self.snapshots.values()
+        ])
+
+    def matcher_facts(self) -> CandidateFacts:
+        view = self.profile_view or {}
+        current = view.get("current") or {}
+        return CandidateFacts(
+            candidate_id=self.candidate_id,
+            skills={k: SkillFact(s.origin, s.evidence, as_utc(s.first_seen_at)) for k, s in self.skills.items()},
+            company=current.get("company"), seniority=view.get("seniority"), location=view.get("location"),
+            years_experience=view.get("years_experience"), industry=current.get("industry"),
+            do_not_contact=bool(self.row.do_not_contact) if self.row else False,
+            readiness=self.row.readiness if self.row else 0.0,
+            readiness_reasons=list(self.row.readiness_reasons or []) if self.row else [],
+        )
+
+
+def load_states(session: Session, candidate_ids: Iterable[str], with_snapshots: bool = True) -> dict[str, CandidateState]:
+    """Every candidate's context in one query per table (chunked), never one per event."""
+    ids = sorted(set(candidate_ids))
+    states = {cid: CandidateState(cid) for cid in ids}
+    for part in chunks(ids):
+        for row in session.scalars(select(Candidate).where(Candidate.candidate_id.in_(part))):
+            states[row.candidate_id].row = row
+        for skill in session.scalars(select(CandidateSkill).where(CandidateSkill.candidate_id.in_(part))):
+            states[skill.candidate_id].skills[skill.skill] = skill
+        for match in session.scalars(select(MatchState).where(MatchState.candidate_id.in_(part))):
+            states[match.candidate_id].matches[match.role_id] = match
+        if with_snapshots:
+            for snap in session.scalars(select(ProfileSnapshot).where(ProfileSnapshot.candidate_id.in_(part))):
+                states[snap.candidate_id].snapshots[snap.source] = snap
+    return states

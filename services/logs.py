@@ -1,0 +1,37 @@
+"""structlog set-up: one JSON line per event, ids only, never profile or note text."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+# Keys that may carry personal data: dropped from every log line, whatever a caller passes.
+_FORBIDDEN_KEYS = {"text", "profile", "name", "headline", "note", "value", "payload"}
+
+
+def _drop_personal_data(_logger, _method, event_dict):
+    for key in _FORBIDDEN_KEYS & event_dict.keys():
+        event_dict[key] = "[redacted]"
+    return event_dict
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO), format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _drop_personal_data,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(name: str):
+    return structlog.get_logger(name)

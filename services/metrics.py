@@ -1,0 +1,30 @@
+"""Prometheus metrics of the stream worker (served on RADAR_WORKER_METRICS_PORT when set).
+
+The HTTP API's /metrics adds store-level gauges (outbox backlog, alerts, consumer lag)
+computed at scrape time, so any API instance shows the pipeline's health.
+"""
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+RECORDS = Counter("radar_records_total", "Records consumed by the worker", ["topic"])
+OUTCOMES = Counter("radar_outcomes_total", "What the worker did with records",
+                   ["outcome"])  # processed, duplicate, stale, dead_letter
+SIGNALS = Counter("radar_signals_total", "Signals detected", ["type"])
+ALERTS = Counter("radar_alerts_total", "Match alerts written to the outbox", ["type"])
+OUTBOX_PUBLISHED = Counter("radar_outbox_published_total", "Outbox messages acknowledged by Kafka", ["topic"])
+BATCH_SECONDS = Histogram("radar_batch_seconds", "Time to process and commit one batch",
+                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+def record_batch(records, result) -> None:
+    for record in records:
+        RECORDS.labels(topic=record.topic).inc()
+    OUTCOMES.labels(outcome="processed").inc(result.processed)
+    OUTCOMES.labels(outcome="duplicate").inc(result.duplicates)
+    OUTCOMES.labels(outcome="stale").inc(result.stale)
+    OUTCOMES.labels(outcome="dead_letter").inc(result.dead_letters)
+    for signal_type, count in result.counts_by_type.items():
+        SIGNALS.labels(type=signal_type).inc(count)
+    ALERTS.labels(type="match.alert").inc(result.alerts)
+    ALERTS.labels(type="match.withdrawn").inc(result.withdrawals)

@@ -1,0 +1,459 @@
+"""The handlers: one batch of records in, one transaction out.
+
+For each batch: decode, skip event ids seen before, load every candidate's context in
+a few queries, apply the events in order (snapshots, notes, timers, role specs), detect
+signals, run the matcher, and write the new state, the signals, the idempotency
+records and the outbox rows (alerts, signals, dead letters) in ONE transaction. The
+relay publishes the outbox afterwards; a crash anywhere loses and doubles nothing.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas import (
+    CandidateSignal, InterviewNote, MatchAlert, MatchWithdrawn, ProfileEvent, RoleSpec, TimerEvent, TOPICS,
+)
+from services import readiness as readiness_model
+from services.context import CandidateState, as_utc, load_states
+from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, decode
+from services.detectors import DetectedSignal, detect_profile_signals
+from services.logs import get_logger
+from services.matcher import PreviousState, Role, RoleIndex, evaluate, stable_id, transition
+from services.notes import extract_note
+from services.profile import tenure_months
+from services.store.db import utcnow
+from services.store.models import (
+    Candidate, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, ProcessedEvent, ProfileSnapshot,
+    RoleSpecRow, Signal,
+)
+from services.store import queries
+from services.taxonomy import skill_label
+
+log = get_logger("radar.pipeline")
+
+
+@dataclass
+class BatchResult:
+    processed: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    dead_letters: int = 0
+    signals: int = 0
+    alerts: int = 0
+    withdrawals: int = 0
+    counts_by_type: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: "BatchResult") -> None:
+        for name in ("processed", "duplicates", "stale", "dead_letters", "signals", "alerts", "withdrawals"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, value in other.counts_by_type.items():
+            self.counts_by_type[key] = self.counts_by_type.get(key, 0) + value
+
+
+class Pipeline:
+    """Owns the role index of this worker and runs batches through the store."""
+
+    def process_safely(self, records: list[RawRecord]) -> BatchResult:
+        """Like `process`, but a record that breaks the handlers goes to dead-letters alone.
+
+        Database errors (connection lost, lock timeout, a concurrent writer) are raised:
+        the caller retries the batch and the records are not acknowledged meanwhile.
+        """
+        try:
+            return self.process(records)
+        except DBAPIError:
+            raise
+        except Exception:
+            log.exception("batch_failed_retrying_one_by_one", size=len(records))
+        result = BatchResult()
+        for record in records:
+            try:
+                result.add(self.process([record]))
+            except DBAPIError:
+                raise
+            except Exception as exc:  # a bug or an input the handlers cannot take
+                log.exception("record_failed", topic=record.topic, partition=record.partition, offset=record.offset)
+                with self.sessions.begin() as session:
+                    batch = _Batch(self, session)
+                    batch.reject(record, f"processing failed: {type(exc).__name__}: {exc}"[:1000])
+                    result.add(batch.result)
+        return result
+
+    def __init__(self, sessions: sessionmaker[Session], role_index: Optional[RoleIndex] = None,
+                 clock: Callable[[], datetime] = utcnow, tenure_windows: tuple[int, ...] = (24, 36, 48)):
+        self.sessions = sessions
+        self.roles = role_index or RoleIndex()
+        self.clock = clock
+        self.tenure_windows = tenure_windows
+        self.role_revision_seen = 0
+
+    # -- entry points ---------------------------------------------------------
+
+    def process(self, records: list[RawRecord]) -> BatchResult:
+        """One transaction for the whole batch. Raises on a database failure (the caller retries)."""
+        with self.sessions.begin() as session:
+            self.refresh_roles(session)
+            result = _Batch(self, session).run(records)
+        return result
+
+    def refresh_roles(self, session: Session) -> None:
+        """Pull role specs changed since this worker last looked (one indexed query)."""
+        for row in session.scalars(select(RoleSpecRow).where(RoleSpecRow.revision > self.role_revision_seen)
+                                   .order_by(RoleSpecRow.revision)):
+            if row.deleted:
+                self.roles.remove(row.role_id)
+            else:
+                self.roles.upsert(Role.from_spec(RoleSpec.model_validate(row.spec)))
+            self.role_revision_seen = max(self.role_revision_seen, row.revision)
+
+
+class _Batch:
+    """The work of one batch inside one session; thrown away afterwards."""
+
+    def __init__(self, pipeline: Pipeline, session: Session):
+        self.p = pipeline
+        self.session = session
+        self.now = pipeline.clock()
+        self.result = BatchResult()
+        self.states: dict[str, CandidateState] = {}
+
+    def run(self, records: list[RawRecord]) -> BatchResult:
+        decoded = [(record, decode(record)) for record in records]
+        events = [(r, d) for r, d in decoded if not isinstance(d, Rejected)]
+        seen = self._already_processed([d for _, d in events])
+        candidate_ids = [d.candidate_id for _, d in events if hasattr(d, "candidate_id")]
+        self.states = load_states(self.session, candidate_ids)
+        for record, item in decoded:
+            if isinstance(item, Rejected):
+                self.reject(record, item.error)
+                continue
+            key = _idempotency_key(record, item)
+            if key is not None and key in seen:
+                self.result.duplicates += 1
+                log.info("duplicate_skipped", stream=key[0], event_id=key[1])
+                continue
+            if key is not None:
+                seen.add(key)
+                self.session.add(ProcessedEvent(stream=key[0], event_id=key[1], processed_at=self.now))
+            self.apply(record, item)
+            self.result.processed += 1
+        return self.result
+
+    def _already_processed(self, items: list) -> set[tuple[str, str]]:
+        keys = {(_stream_of(i), i.event_id) for i in items if getattr(i, "event_id", None)}
+        found: set[tuple[str, str]] = set()
+        by_stream: dict[str, list[str]] = {}
+        for stream, event_id in keys:
+            by_stream.setdefault(stream, []).append(event_id)
+        for stream, ids in by_stream.items():
+            found |= {(stream, e) for e in queries.processed_event_ids(self.session, stream, ids)}
+        return found
+
+    def apply(self, record: RawRecord, item) -> None:
+        if isinstance(item, ProfileEvent):
+            self.apply_profile(item)
+        elif isinstance(item, InterviewNote):
+            self.apply_note(item)
+        elif isinstance(item, TimerEvent):
+            self.apply_timer(item)
+        elif isinstance(item, RoleSpec):
+            self.apply_role(item.role_id, item, item.event_id or f"{record.position}")
+        elif isinstance(item, RoleTombstone):
+            self.apply_role(item.role_id, None, f"tombstone {record.position}")
+
+    def reject(self, record: RawRecord, error: str) -> None:
+        letter = dead_letter(record, error, self.now)
+        from_kafka = record.offset is not None
+        message_id = f"dl-{record.position}" if from_kafka else stable_id("dl", record.topic, self.now, id(record))
+        self.outbox(TOPICS.dead_letters, letter.key or "", message_id, letter.model_dump(mode="json"), dedupe=from_kafka)
+        self.result.dead_letters += 1
+        log.warning("dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset, error=error)
+
+    # -- candidate events -----------------------------------------------------
+
+    def state(self, candidate_id: str) -> CandidateState:
+        if candidate_id not in self.states:
+            self.states[candidate_id] = CandidateState(candidate_id)
+        state = self.states[candidate_id]
+        if state.row is None:
+            state.row = Candidate(candidate_id=candidate_id, view={"profile": None, "facts": {}},
+                                  do_not_contact=False, readiness=0.0, readiness_reasons=[], updated_at=self.now)
+            self.session.add(state.row)
+        return state
+
+    def apply_profile(self, event: ProfileEvent) -> None:
+        state = self.state(event.candidate_id)
+        previous = state.snapshots.get(event.source)
+        if previous is not None and as_utc(previous.occurred_at) > event.occurred_at:
+            self.result.stale += 1
+            log.info("stale_snapshot_ignored", event_id=event.event_id, candidate_id=event.candidate_id)
+            return
+        profile = event.profile.model_dump(mode="json", exclude_none=True)
+        if previous is None:
+            previous = ProfileSnapshot(candidate_id=event.candidate_id, source=event.source)
+            self.session.add(previous)
+            state.snapshots[event.source] = previous
+        previous.event_id, previous.occurred_at, previous.profile = event.event_id, event.occurred_at, profile
+        old_view, new_view = state.profile_view, state.merged_view()
+        signals = detect_profile_signals(old_view, new_view, set(state.skills))
+        evidence = f"{event.source} profile {event.event_id} ({event.occurred_at.date().isoformat()})"
+        for skill in new_view["skills"]:
+            self.add_skill(state, skill, f"profile:{event.source}", evidence, event.event_id, event.occurred_at)
+        facts = state.facts
+        for signal in signals:
+            if signal.type in ("role_change", "promotion"):
+                facts["last_move_on"], facts["last_move_type"] = event.occurred_at.date().isoformat(), signal.type
+        self.save_view(state, new_view, facts)
+        self.emit_signals(state, signals, evidence, event.event_id, event.occurred_at)
+        self.match_candidate(state, event.event_id, signals)
+
+    def apply_note(self, note: InterviewNote) -> None:
+        state = self.state(note.candidate_id)
+        extraction = extract_note(note.text, note.occurred_at)
+        self.session.add(Note(event_id=note.event_id, candidate_id=note.candidate_id, role_id=note.role_id,
+                              author=note.author, kind=note.kind, occurred_at=note.occurred_at, text=note.text,
+                              extraction=extraction.to_dict()))
+        day = note.occurred_at.date().isoformat()
+        evidence = f"interview note {note.event_id} ({day})"
+        signals: list[DetectedSignal] = []
+        for mention in extraction.skills:
+            if self.add_skill(state, mention.key, "note", evidence, note.event_id, note.occurred_at):
+                signals.append(DetectedSignal("new_skill", {"skill": mention.key, "said": mention.surface}))
+        facts = state.facts
+        for cue in extraction.readiness:
+            if cue.kind in ("interested", "not_looking"):
+                facts["interest"] = {"kind": cue.kind, "surface": cue.surface, "on": day, "note": note.event_id}
+                if cue.kind == "interested":
+                    signals.append(DetectedSignal("interest_expressed", {"said": cue.surface}))
+        if extraction.follow_up_on:
+            self.add_follow_up(note, extraction, facts)
+        self.save_view(state, state.profile_view, facts)
+        self.emit_signals(state, signals, evidence, note.event_id, note.occurred_at)
+        self.match_candidate(state, note.event_id, signals)
+
+    def add_follow_up(self, note: InterviewNote, extraction, facts: dict[str, Any]) -> None:
+        cue = next(c for c in extraction.readiness if c.follow_up_on == extraction.follow_up_on)
+        due = datetime.combine(extraction.follow_up_on, datetime.min.time(), tzinfo=note.occurred_at.tzinfo)
+        self.session.merge(FollowUp(follow_up_id=f"fu-{note.event_id}", candidate_id=note.candidate_id,
+                                    due_at=due, note_event_id=note.event_id, surface=cue.surface[:300]))
+        facts["next_follow_up_on"] = extraction.follow_up_on.isoformat()
+
+    def apply_timer(self, timer: TimerEvent) -> None:
+        state = self.state(timer.candidate_id)
+        facts = state.facts
+        signals: list[DetectedSignal] = []
+        if timer.kind == "revisit_due":
+            facts["revisit_due_on"] = timer.due_at.date().isoformat()
+            evidence = f"follow-up from interview note {timer.detail.get('note_event_id', '?')} due {timer.due_at.date()}"
+            signals.append(DetectedSignal("revisit_due", {"due_on": timer.due_at.date().isoformat(),
+                                                          "said": timer.detail.get("said")}))
+        else:
+            evidence, signal = self.tenure_signal(state, facts, timer)
+            signals += [signal] if signal else []
+        self.save_view(state, state.profile_view, facts)
+        self.emit_signals(state, signals, evidence, timer.event_id, timer.due_at)
+        self.match_candidate(state, timer.event_id, signals)
+
+    def tenure_signal(self, state: CandidateState, facts: dict[str, Any], timer: TimerEvent):
+        view = state.profile_view or {}
+        months = tenure_months(view, timer.due_at.date())
+        company = (view.get("current") or {}).get("company")
+        reached = [w for w in self.p.tenure_windows if months is not None and months >= w]
+        done = facts.setdefault("tenure_windows_done", {})
+        window = max(reached, default=None)
+        if window is None or done.get(company) == window:
+            return "", None
+        done[company] = window
+        return (f"tenure at {company} since {(view.get('current') or {}).get('start')}",
+                DetectedSignal("tenure_milestone", {"months": months, "window_months": window, "company": company}))
+
+    def add_skill(self, state: CandidateState, skill: str, origin: str, evidence: str, event_id: str,
+                  seen_at: datetime) -> bool:
+        """Record evidence of a skill; True when the candidate had none before."""
+        if skill in state.skills:
+            return False
+        row = CandidateSkill(candidate_id=state.candidate_id, skill=skill, origin=origin, evidence=evidence[:300],
+                             source_event_id=event_id, first_seen_at=seen_at)
+        self.session.add(row)
+        state.skills[skill] = row
+        return True
+
+    def save_view(self, state: CandidateState, view: Optional[dict[str, Any]], facts: dict[str, Any]) -> None:
+        row = state.row
+        readiness = readiness_model.estimate(view or {}, facts, self.now.date())
+        row.view = {"profile": view, "facts": facts}
+        current = (view or {}).get("current") or {}
+        row.current_company, row.seniority = current.get("company"), (view or {}).get("seniority")
+        row.city, row.years_experience = (view or {}).get("city"), (view or {}).get("years_experience")
+        row.do_not_contact = bool((view or {}).get("do_not_contact")) or bool(facts.get("do_not_contact"))
+        row.readiness, row.readiness_reasons, row.updated_at = readiness.score, readiness.reasons, self.now
+
+    def emit_signals(self, state: CandidateState, signals: list[DetectedSignal], evidence: str, event_id: str,
+                     occurred_at: datetime) -> None:
+        for signal in signals:
+            signal_id = stable_id("sg", event_id, signal.type, json.dumps(signal.detail, sort_keys=True))
+            message = CandidateSignal(signal_id=signal_id, candidate_id=state.candidate_id, type=signal.type,
+                                      detail=signal.detail, evidence=signal.evidence or evidence,
+                                      source_event_id=event_id, occurred_at=occurred_at, detected_at=self.now)
+            self.session.add(Signal(signal_id=signal_id, candidate_id=state.candidate_id, type=signal.type,
+                                    detail=signal.detail, evidence=message.evidence[:300], source_event_id=event_id,
+                                    occurred_at=occurred_at, detected_at=self.now))
+            self.outbox(TOPICS.candidate_signals, state.candidate_id, signal_id, message.model_dump(mode="json"))
+            self.result.signals += 1
+            self.result.counts_by_type[signal.type] = self.result.counts_by_type.get(signal.type, 0) + 1
+            log.info("signal_detected", event_id=event_id, candidate_id=state.candidate_id, signal=signal.type)
+
+    # -- matching -------------------------------------------------------------
+
+    def match_candidate(self, state: CandidateState, event_id: str, signals: list[DetectedSignal]) -> None:
+        """Roles this candidate could meet (index) plus roles it met before (state): nothing else."""
+        facts = state.matcher_facts()
+        roles = {r.role_id: r for r in self.p.roles.candidate_roles(facts.skills)}
+        for role_id, match in state.matches.items():
+            if match.relevant and role_id not in roles:
+                roles[role_id] = self.p.roles.get(role_id) or _closed_role(role_id)
+        change = [_describe_signal(s) for s in signals]
+        for role in roles.values():
+            self.settle(role, state, evaluate(role, facts, self.now), event_id, [s.type for s in signals], change)
+
+    def settle(self, role: Role, state: CandidateState, evaluation, event_id: str, signal_types: list[str],
+               change: list[str]) -> None:
+        """Apply the state machine to one pair: alert on entering, withdrawal on leaving."""
+        row = state.matches.get(role.role_id)
+        previous = PreviousState(row.relevant, row.transitions, row.last_alert_id) if row else None
+        step = transition(previous, evaluation.relevant)
+        if row is None and not evaluation.relevant:
+            return  # never relevant: nothing to remember
+        if row is None:
+            row = MatchState(role_id=role.role_id, candidate_id=state.candidate_id, relevant=False, fit=0.0,
+                             readiness=0.0, reasons=[], transitions=0, changed_at=self.now)
+            self.session.add(row)
+            state.matches[role.role_id] = row
+        row.fit, row.readiness = evaluation.fit, state.row.readiness if state.row else 0.0
+        if evaluation.relevant:
+            row.reasons = list(evaluation.reasons)
+        if step == "enter":
+            self.alert(role, state, row, evaluation, event_id, signal_types, change)
+        elif step == "leave":
+            self.withdraw(role, state, row, evaluation, event_id)
+
+    def alert(self, role, state, row, evaluation, event_id, signal_types, change) -> None:
+        row.transitions += 1
+        row.relevant, row.changed_at = True, self.now
+        row.last_alert_id = stable_id("al", role.role_id, state.candidate_id, row.transitions)
+        reasons = [{"kind": "change", "text": text} for text in change] + list(evaluation.reasons)
+        alert = MatchAlert(alert_id=row.last_alert_id, role_id=role.role_id, candidate_id=state.candidate_id,
+                           fit=evaluation.fit, readiness=row.readiness, reasons=reasons,
+                           signals=sorted(set(signal_types)), triggered_by=event_id, created_at=self.now)
+        self.outbox(TOPICS.match_alerts, role.role_id, alert.alert_id, alert.model_dump(mode="json"))
+        self.result.alerts += 1
+        log.info("match_alert", event_id=event_id, role_id=role.role_id, candidate_id=state.candidate_id,
+                 alert_id=alert.alert_id, fit=evaluation.fit)
+
+    def withdraw(self, role, state, row, evaluation, event_id) -> None:
+        row.transitions += 1
+        row.relevant, row.changed_at = False, self.now
+        message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, state.candidate_id, row.transitions),
+                                 withdraws_alert_id=row.last_alert_id, role_id=role.role_id,
+                                 candidate_id=state.candidate_id,
+                                 reasons=[{"kind": "change", "text": f} for f in evaluation.failed],
+                                 triggered_by=event_id, created_at=self.now)
+        self.outbox(TOPICS.match_alerts, role.role_id, message.alert_id, message.model_dump(mode="json"))
+        self.result.withdrawals += 1
+        log.info("match_withdrawn", event_id=event_id, role_id=role.role_id, candidate_id=state.candidate_id)
+
+    # -- role specs -----------------------------------------------------------
+
+    def apply_role(self, role_id: str, spec: Optional[RoleSpec], event_id: str) -> None:
+        """Store the spec, update the index, and re-evaluate exactly the candidates it can affect."""
+        row = self.session.get(RoleSpecRow, role_id)
+        before = Role.from_spec(RoleSpec.model_validate(row.spec)) if row and not row.deleted else None
+        revision = (self.session.scalar(select(func.max(RoleSpecRow.revision))) or 0) + 1
+        if row is None:
+            row = RoleSpecRow(role_id=role_id)
+            self.session.add(row)
+        if spec is None:
+            row.deleted, row.status = True, "deleted"
+            self.p.roles.remove(role_id)
+            role = _closed_role(role_id, "deleted")
+        else:
+            row.spec, row.status, row.deleted = spec.model_dump(mode="json"), spec.status, False
+            role = Role.from_spec(spec)
+            self.p.roles.upsert(role)
+        row.revision, row.updated_at = revision, self.now
+        if row.spec is None:
+            row.spec = {}
+        self.session.flush()
+        self.p.role_revision_seen = max(self.p.role_revision_seen, revision)
+        change = [_describe_role_change(before, role)]
+        candidate_ids = queries.candidates_for_role(self.session, role) if role.status == "open" else []
+        candidate_ids = sorted(set(candidate_ids) | set(queries.relevant_candidates(self.session, role_id)))
+        states = load_states(self.session, candidate_ids, with_snapshots=False)
+        for cid in candidate_ids:
+            state = self.states.get(cid) or states[cid]
+            if state.row is None:
+                continue
+            self.settle(role, state, evaluate(role, state.matcher_facts(), self.now), event_id, [], change)
+        log.info("role_spec_applied", role_id=role_id, event_id=event_id, status=role.status,
+                 candidates_evaluated=len(candidate_ids))
+
+    def outbox(self, topic: str, key: str, message_id: str, payload: dict[str, Any], dedupe: bool = False) -> None:
+        # Alerts and signals cannot repeat (idempotency records and the state machine see
+        # to it); a dead letter can, when its record is redelivered, so only it is checked.
+        if dedupe and self.session.scalar(select(OutboxMessage.id).where(OutboxMessage.message_id == message_id)):
+            return
+        self.session.add(OutboxMessage(topic=topic, key=key, message_id=message_id, payload=payload,
+                                       created_at=self.now))
+
+
+def _stream_of(item) -> str:
+    return type(item).__name__
+
+
+def _idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:
+    event_id = getattr(item, "event_id", None)
+    if isinstance(item, RoleSpec) or not event_id:
+        return None  # a role spec is state, not an event: applying it twice changes nothing
+    return (_stream_of(item), event_id)
+
+
+def _closed_role(role_id: str, status: str = "closed") -> Role:
+    return Role(role_id=role_id, status=status, title="", must_have=(), nice_to_have=(), seniority=frozenset(),
+                min_years=None, locations=(), remote=True, domains=frozenset(), exclude_companies=frozenset(),
+                threshold=1.0)
+
+
+def _describe_signal(signal: DetectedSignal) -> str:
+    d = signal.detail
+    texts = {
+        "new_skill": lambda: f"new skill: {skill_label(d.get('skill', ''))}",
+        "role_change": lambda: f"moved from {d.get('from_company')} to {d.get('to_company')}",
+        "promotion": lambda: f"promoted to {d.get('to_title')} at {d.get('company')}",
+        "leadership_growth": lambda: f"now leads {d.get('to_reports')} direct reports",
+        "domain_shift": lambda: f"moved from {d.get('from_industry')} to {d.get('to_industry')}",
+        "relocation": lambda: f"relocated to {d.get('to')}",
+        "open_to_work": lambda: "turned on open-to-work",
+        "interest_expressed": lambda: f"said \"{d.get('said')}\"",
+        "revisit_due": lambda: f"follow-up due ({d.get('due_on')})",
+        "tenure_milestone": lambda: f"{d.get('months')} months at {d.get('company')}",
+    }
+    return texts.get(signal.type, lambda: signal.type.replace("_", " "))()
+
+
+def _describe_role_change(before: Optional[Role], after: Role) -> str:
+    if after.status == "deleted":
+        return f"role {after.role_id} deleted"
+    if before is None:
+        return f"role {after.role_id} ({after.title}) created"
+    if before.status != "open" and after.status == "open":
+        return f"role {after.role_id} ({after.title}) reopened"
+    if after.status != "open":
+        return f"role {after.role_id} {after.status}"
+    return f"role {after.role_id} ({after.title}) changed"

@@ -1,0 +1,152 @@
+"""SQLAlchemy tables of the candidate context store.
+
+The same models run on SQLite (embedded default) and PostgreSQL (production); the
+Alembic migrations in `migrations/` create them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text, BigInteger
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Id = String(200)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Candidate(Base):
+    """The merged current view of a candidate, plus the columns the matcher filters on."""
+    __tablename__ = "candidates"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    view: Mapped[dict[str, Any]] = mapped_column(JSON)
+    current_company: Mapped[Optional[str]] = mapped_column(String(200), index=True)
+    seniority: Mapped[Optional[str]] = mapped_column(String(40))
+    city: Mapped[Optional[str]] = mapped_column(String(120), index=True)
+    years_experience: Mapped[Optional[float]] = mapped_column(Float)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    readiness: Mapped[float] = mapped_column(Float, default=0.0)
+    readiness_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+
+class ProfileSnapshot(Base):
+    """The newest snapshot applied per (candidate, source): the merge reads these."""
+    __tablename__ = "profile_snapshots"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id)
+    occurred_at: Mapped[datetime]
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CandidateSkill(Base):
+    """One row per (candidate, canonical skill), with where the evidence came from."""
+    __tablename__ = "candidate_skills"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    skill: Mapped[str] = mapped_column(String(120), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(40))  # "profile:<source>" or "note"
+    evidence: Mapped[str] = mapped_column(String(300))
+    source_event_id: Mapped[str] = mapped_column(Id)
+    first_seen_at: Mapped[datetime]
+
+    # Role -> candidates lookups go skill-first: never a scan of every candidate.
+    __table_args__ = (Index("ix_candidate_skills_skill_candidate", "skill", "candidate_id"),)
+
+
+class Signal(Base):
+    __tablename__ = "signals"
+    signal_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evidence: Mapped[str] = mapped_column(String(300))
+    source_event_id: Mapped[str] = mapped_column(Id)
+    occurred_at: Mapped[datetime]
+    detected_at: Mapped[datetime]
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    event_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, index=True)
+    role_id: Mapped[Optional[str]] = mapped_column(Id)
+    author: Mapped[Optional[str]] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    extraction: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FollowUp(Base):
+    """A time a note asked us to come back; the scheduler fires `revisit_due` then."""
+    __tablename__ = "follow_ups"
+    follow_up_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    note_event_id: Mapped[str] = mapped_column(Id)
+    surface: Mapped[str] = mapped_column(String(300))
+    fired_at: Mapped[Optional[datetime]]
+
+
+class RoleSpecRow(Base):
+    __tablename__ = "role_specs"
+    role_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped on every change: workers refresh their in-memory role index from it.
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_at: Mapped[datetime]
+
+
+class MatchState(Base):
+    """The per-(role, candidate) state machine: alerts fire only on entering relevance."""
+    __tablename__ = "match_state"
+    role_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    fit: Mapped[float] = mapped_column(Float)
+    readiness: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    transitions: Mapped[int] = mapped_column(Integer, default=0)
+    last_alert_id: Mapped[Optional[str]] = mapped_column(Id)
+    changed_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_match_state_role_relevant", "role_id", "relevant"),
+        Index("ix_match_state_candidate", "candidate_id"),
+    )
+
+
+class ProcessedEvent(Base):
+    """Idempotency: an event id seen before changes nothing."""
+    __tablename__ = "processed_events"
+    stream: Mapped[str] = mapped_column(String(60), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    processed_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """Transactional outbox: written with the state change, relayed to Kafka after."""
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(Id)
+    message_id: Mapped[str] = mapped_column(Id, unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[Optional[datetime]]
+
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+
+
+class SchedulerLease(Base):
+    """Leader election for `radar scheduler`: only the holder of a live lease fires jobs."""
+    __tablename__ = "scheduler_lease"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]

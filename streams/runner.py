@@ -1,0 +1,30 @@
+"""Start the Faust worker for `radar worker`."""
+from __future__ import annotations
+
+import asyncio
+import os
+
+from services.config import Settings
+from services.logs import get_logger
+from streams.topics import ensure_topics
+
+log = get_logger("radar.worker")
+
+
+def run_worker(settings: Settings) -> None:
+    import faust
+    from prometheus_client import start_http_server
+
+    from streams.app import Worker
+
+    asyncio.run(ensure_topics(settings))
+    metrics_port = os.environ.get("RADAR_WORKER_METRICS_PORT")
+    if metrics_port:
+        start_http_server(int(metrics_port), addr=settings.api_host)
+    # Faust keeps local state under its datadir; tables are not used, but keep it out of the cwd.
+    os.environ.setdefault("F_DATADIR", str(settings.kafka_home.parent / "faust"))
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    worker = Worker(settings)
+    log.info("worker_starting", bootstrap=settings.kafka_bootstrap, partitions=settings.topic_partitions)
+    faust.Worker(worker.app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True,
+                 redirect_stdouts=False).execute_from_commandline()

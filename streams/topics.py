@@ -1,0 +1,54 @@
+"""Create every topic on start-up if missing (aiokafka's admin client)."""
+from __future__ import annotations
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from schemas import TOPICS
+from services.config import Settings
+from services.logs import get_logger
+
+log = get_logger("radar.topics")
+
+
+def topic_specs(settings: Settings) -> list[NewTopic]:
+    """Candidate topics are partitioned by candidate_id; role-specs is compacted and has one
+    partition so that every role change is applied in order by a single owner."""
+    partitions, replication = settings.topic_partitions, settings.topic_replication
+    keyed = [TOPICS.profile_events, TOPICS.interview_notes, TOPICS.candidate_signals, TOPICS.match_alerts,
+             TOPICS.dead_letters, TOPICS.timers]
+    specs = [NewTopic(name, partitions, replication) for name in keyed]
+    specs.append(NewTopic(TOPICS.role_specs, 1, replication,
+                          topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}))
+    return specs
+
+
+async def ensure_topics(settings: Settings, attempts: int = 30) -> list[str]:
+    """Create the missing topics; returns the names created. Retries while the broker starts."""
+    for attempt in range(attempts):
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [spec for spec in topic_specs(settings) if spec.name not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                except TopicAlreadyExistsError:
+                    pass  # another process created them first
+            names = [spec.name for spec in missing]
+            if names:
+                log.info("topics_created", topics=names)
+            return names
+        except TopicAlreadyExistsError:
+            return []
+        except Exception as exc:  # the broker may still be starting
+            if attempt == attempts - 1:
+                raise
+            log.info("waiting_for_kafka", bootstrap=settings.kafka_bootstrap, error=type(exc).__name__)
+            await asyncio.sleep(1)
+        finally:
+            await admin.close()
+    return []
