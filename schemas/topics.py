@@ -1,17 +1,40 @@
-"""Topic names. The first six are the public contract; `radar-timers` is internal."""
-from dataclasses import dataclass
+"""Topic names. The first six are the public contract; `radar-timers` is internal.
 
+RADAR_TOPIC_PREFIX (default empty) puts every topic under a prefix, for several
+deployments or test runs sharing one cluster.
+"""
+from __future__ import annotations
 
-@dataclass(frozen=True)
-class Topics:
-    profile_events: str = "profile-events"
-    interview_notes: str = "interview-notes"
-    role_specs: str = "role-specs"
-    candidate_signals: str = "candidate-signals"
-    match_alerts: str = "match-alerts"
-    dead_letters: str = "dead-letters"
+import os
+
+LOGICAL_NAMES = {
+    "profile_events": "profile-events",
+    "interview_notes": "interview-notes",
+    "role_specs": "role-specs",
+    "candidate_signals": "candidate-signals",
+    "match_alerts": "match-alerts",
+    "dead_letters": "dead-letters",
     # The scheduler turns time into events here; the worker consumes them.
-    timers: str = "radar-timers"
+    "timers": "radar-timers",
+}
 
 
-TOPICS = Topics()
+class Topics:
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+        self.profile_events = prefix + "profile-events"
+        self.interview_notes = prefix + "interview-notes"
+        self.role_specs = prefix + "role-specs"
+        self.candidate_signals = prefix + "candidate-signals"
+        self.match_alerts = prefix + "match-alerts"
+        self.dead_letters = prefix + "dead-letters"
+        self.timers = prefix + "radar-timers"
+
+    def physical(self, logical: str) -> str:
+        return self.prefix + logical
+
+    def logical(self, physical: str) -> str:
+        return physical[len(self.prefix):] if self.prefix and physical.startswith(self.prefix) else physical
+
+
+TOPICS = Topics(os.environ.get("RADAR_TOPIC_PREFIX", ""))

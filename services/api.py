@@ -65,8 +65,9 @@ def create_app(settings: Settings, produce=None) -> FastAPI:
         if produce is not None:
             await produce(topic, messages)
             return
+        from schemas import TOPICS
         from streams.client import produce as kafka_produce
-        await kafka_produce(settings.kafka_bootstrap, topic, messages)
+        await kafka_produce(settings.kafka_bootstrap, TOPICS.physical(topic), messages)
 
     @app.get("/health")
     def health(response: Response) -> dict[str, Any]:

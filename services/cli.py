@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     kafka = command("kafka", None, "the local single-node Kafka broker")
     kafka_sub = kafka.add_subparsers(metavar="ACTION")
-    for action, help_text in (("up", "start it (downloads the jars with Maven on first use)"),
+    for action, help_text in (("install", "fetch the broker's jars with Maven (done by `up` when missing)"),
+                              ("up", "start it (downloads the jars with Maven on first use)"),
                               ("down", "stop it"), ("status", "is it running and answering?")):
         kafka_sub.add_parser(action, help=help_text).set_defaults(handler=cmd_kafka, action=action)
 
@@ -138,7 +139,10 @@ def cmd_db_upgrade(args, settings: Settings) -> int:
 
 def cmd_kafka(args, settings: Settings) -> int:
     broker = local_broker(settings)
-    if args.action == "up":
+    if args.action == "install":
+        from services.kafka_local import KAFKA_VERSION, ensure_jars
+        print(f"kafka {KAFKA_VERSION} jars in {ensure_jars(settings.kafka_home)}")
+    elif args.action == "up":
         started = broker.up()
         print(f"kafka {'started' if started else 'already answering'} at {broker.bootstrap}")
     elif args.action == "down":
@@ -241,7 +245,8 @@ def cmd_send(args, settings: Settings) -> int:
     events = read_events(args.file)
     key_field = KEY_FIELD[args.topic]
     messages = [((e.get(key_field) if isinstance(e, dict) else None), e) for e in events]
-    asyncio.run(produce(settings.kafka_bootstrap, args.topic, messages))
+    from schemas import TOPICS
+    asyncio.run(produce(settings.kafka_bootstrap, TOPICS.physical(args.topic), messages))
     print(f"sent {len(messages)} message(s) to {args.topic}")
     return 0
 
@@ -249,7 +254,8 @@ def cmd_send(args, settings: Settings) -> int:
 def cmd_follow(args, settings: Settings) -> int:
     from streams.client import follow
 
-    asyncio.run(follow(settings.kafka_bootstrap, args.topic, args.from_beginning, args.max, args.timeout))
+    from schemas import TOPICS
+    asyncio.run(follow(settings.kafka_bootstrap, TOPICS.physical(args.topic), args.from_beginning, args.max, args.timeout))
     return 0
 
 
@@ -292,7 +298,8 @@ def cmd_role(args, settings: Settings) -> int:
     sessions = make_session_factory(make_engine(settings.database_url))
     spec = read_events(args.file)[0] if args.action == "put" else None
     key, value = role_change_messages(sessions, args.action, getattr(args, "role_id", None), spec)
-    asyncio.run(produce(settings.kafka_bootstrap, "role-specs", [(key, value)]))
+    from schemas import TOPICS
+    asyncio.run(produce(settings.kafka_bootstrap, TOPICS.role_specs, [(key, value)]))
     print(f"role {key}: {args.action} sent to role-specs")
     return 0
 

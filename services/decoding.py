@@ -11,11 +11,11 @@ from pydantic import BaseModel, ValidationError
 
 from schemas import DeadLetter, InterviewNote, ProfileEvent, RoleSpec, TimerEvent, TOPICS
 
-MODEL_BY_TOPIC: dict[str, type[BaseModel]] = {
-    TOPICS.profile_events: ProfileEvent,
-    TOPICS.interview_notes: InterviewNote,
-    TOPICS.role_specs: RoleSpec,
-    TOPICS.timers: TimerEvent,
+MODEL_BY_TOPIC: dict[str, type[BaseModel]] = {  # by logical topic name
+    "profile-events": ProfileEvent,
+    "interview-notes": InterviewNote,
+    "role-specs": RoleSpec,
+    "radar-timers": TimerEvent,
 }
 
 
@@ -57,11 +57,12 @@ def describe_validation_error(error: ValidationError) -> str:
 
 
 def decode(record: RawRecord) -> Decoded:
-    model = MODEL_BY_TOPIC.get(record.topic)
+    logical = TOPICS.logical(record.topic)
+    model = MODEL_BY_TOPIC.get(logical)
     if model is None:
         return Rejected(record, f"no decoder for topic {record.topic!r}")
     if record.value is None:
-        if record.topic == TOPICS.role_specs and record.key:
+        if logical == "role-specs" and record.key:
             return RoleTombstone(record.key.decode("utf-8", errors="replace"))
         return Rejected(record, "empty message (null value); only role-specs accept a tombstone, and it needs a key")
     try:

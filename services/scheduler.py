@@ -141,7 +141,7 @@ async def _run(settings: Settings) -> None:
     scheduler.add_job("services.scheduler:fire_due_follow_ups", "interval", id="fire_due_follow_ups",
                       seconds=settings.scheduler_scan_interval_s, replace_existing=True, next_run_time=utcnow())
     scheduler.add_job("services.scheduler:scan_tenure_windows", "cron", id="scan_tenure_windows", hour=6,
-                      replace_existing=True)
+                      replace_existing=True, next_run_time=utcnow())
     scheduler.start()
     log.info("scheduler_started", holder=SchedulerRuntime.holder)
     stop = asyncio.Event()

@@ -1,0 +1,140 @@
+"""The pipeline against a real database (SQLite and PostgreSQL), without Kafka."""
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from services.pipeline import Pipeline
+from services.store.models import CandidateSkill, MatchState, OutboxMessage, Signal
+from tests.helpers import note, position, profile_event, raw, role_spec
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+def make_pipeline(sessions):
+    return Pipeline(sessions, clock=lambda: NOW)
+
+
+def outbox(sessions, topic=None):
+    with sessions() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        return [r.payload for r in rows if topic is None or r.topic.endswith(topic)]
+
+
+def alerts(sessions, kind="match.alert"):
+    return [p for p in outbox(sessions, "match-alerts") if p["type"] == kind]
+
+
+def ada(event_id="p1", skills=("Python",), at="2026-11-20T10:00:00Z", **extra):
+    return raw("profile-events", profile_event(event_id, "c-1", at, skills=list(skills), location="Berlin, Germany",
+                                               positions=[position("Senior Data Engineer", "Northwind")], **extra))
+
+
+def test_candidate_becomes_relevant_once(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7", locations=["Berlin"]))])
+    p.process([ada("p1", ["Python"])])
+    assert alerts(sessions) == []
+    result = p.process([ada("p2", ["Python", "Kafka"], at="2026-11-21T10:00:00Z")])
+    assert result.alerts == 1
+    [alert] = alerts(sessions)
+    assert alert["role_id"] == "r-7" and alert["candidate_id"] == "c-1" and alert["triggered_by"] == "p2"
+    assert alert["signals"] == ["new_skill"] and alert["fit"] >= 0.6
+    assert any("Kafka" in r["text"] for r in alert["reasons"])
+    # staying relevant sends nothing more
+    p.process([ada("p3", ["Python", "Kafka", "Go"], at="2026-11-22T10:00:00Z")])
+    assert len(alerts(sessions)) == 1
+
+
+def test_duplicate_event_changes_nothing(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7"))])
+    p.process([ada("p1", ["Python", "Kafka"])])
+    first = outbox(sessions)
+    result = p.process([ada("p1", ["Python", "Kafka"]), ada("p1", ["Python", "Kafka"])])
+    assert result.duplicates == 2 and outbox(sessions) == first
+    # and a fresh pipeline (a restarted worker) sees the same
+    assert make_pipeline(sessions).process([ada("p1", ["Python", "Kafka"])]).duplicates == 1
+
+
+def test_role_created_after_candidates_alerts_existing_candidates(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python", "Kafka"])])
+    result = p.process([raw("role-specs", role_spec("r-8"))])
+    assert result.alerts == 1 and alerts(sessions)[0]["role_id"] == "r-8"
+
+
+def test_leave_and_reenter_relevance(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7", exclude_companies=["Initech"]))])
+    p.process([ada("p1", ["Python", "Kafka"])])
+    moved = profile_event("p2", "c-1", "2026-11-21T10:00:00Z", positions=[position("Senior Data Engineer", "Initech", start="2026-11")])
+    p.process([raw("profile-events", moved)])
+    [withdrawn] = alerts(sessions, "match.withdrawn")
+    assert any("Initech" in r["text"] for r in withdrawn["reasons"])
+    back = profile_event("p3", "c-1", "2026-11-22T10:00:00Z", positions=[position("Senior Data Engineer", "Northwind", start="2026-11")])
+    p.process([raw("profile-events", back)])
+    first, second = alerts(sessions)
+    assert first["alert_id"] != second["alert_id"]
+
+
+def test_pause_close_reopen_delete(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python", "Kafka"])])
+    p.process([raw("role-specs", role_spec("r-7"))])
+    p.process([raw("role-specs", role_spec("r-7", status="paused"))])
+    assert len(alerts(sessions, "match.withdrawn")) == 1
+    p.process([raw("role-specs", role_spec("r-7", status="open"))])
+    reopened = alerts(sessions)
+    assert len(reopened) == 2 and any("reopened" in r["text"] for r in reopened[1]["reasons"])
+    p.process([raw("role-specs", None, key="r-7")])
+    assert len(alerts(sessions, "match.withdrawn")) == 2
+    # a candidate event after deletion alerts nothing for the deleted role
+    p.process([ada("p9", ["Python", "Kafka", "Rust"], at="2026-11-25T10:00:00Z")])
+    assert len(alerts(sessions)) == 2
+
+
+def test_stale_snapshot_changes_nothing(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p2", ["Python"], at="2026-11-21T10:00:00Z")])
+    result = p.process([ada("p1", ["Python", "Kafka"], at="2026-11-20T10:00:00Z")])
+    assert result.stale == 1
+    with sessions() as s:
+        assert {k.skill for k in s.scalars(select(CandidateSkill))} == {"python"}
+
+
+def test_malformed_and_invalid_go_to_dead_letters_and_batch_continues(sessions):
+    p = make_pipeline(sessions)
+    bad_json = raw("profile-events", b"{oops")
+    invalid = raw("profile-events", {"event_id": "x", "candidate_id": "c-2"})
+    result = p.process([bad_json, invalid, ada("p1", ["Python"])])
+    assert result.dead_letters == 2 and result.processed == 1
+    letters = outbox(sessions, "dead-letters")
+    assert letters[0]["value"] == "{oops" and "malformed JSON" in letters[0]["error"]
+    assert "profile" in letters[1]["error"] and letters[1]["offset"] == invalid.offset
+
+
+def test_signals_are_stored_and_published(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python"])])
+    moved = profile_event("p2", "c-1", "2026-11-21T10:00:00Z", skills=["Python", "Rust"],
+                          positions=[position("Senior Data Engineer", "Contoso", start="2026-11")])
+    p.process([raw("profile-events", moved)])
+    published = {s["type"] for s in outbox(sessions, "candidate-signals")}
+    assert published == {"role_change", "new_skill"}
+    with sessions() as s:
+        assert {x.type for x in s.scalars(select(Signal))} == published
+
+
+def test_note_skills_become_evidence_but_negated_do_not(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7"))])
+    p.process([ada("p1", ["Python"])])
+    text = "Strong in Kafka and Flink. No Rust experience yet. Asked us to check back in 6 months."
+    result = p.process([raw("interview-notes", note("n-88", "c-1", text))])
+    assert result.alerts == 1
+    with sessions() as s:
+        skills = {k.skill: k for k in s.scalars(select(CandidateSkill))}
+        state = s.get(MatchState, ("r-7", "c-1"))
+    assert "kafka" in skills and "rust" not in skills
+    assert skills["kafka"].origin == "note" and "n-88" in skills["kafka"].evidence
+    assert state.relevant

@@ -1,0 +1,100 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from schemas import RoleSpec
+from services.matcher import (
+    CandidateFacts, PreviousState, Role, RoleIndex, SkillFact, evaluate, fit_score, stable_id, transition,
+)
+
+NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
+
+
+def role(**overrides):
+    spec = dict(role_id="r-1", status="open", title="Senior Data Engineer", must_have=["Python", "Kafka"],
+                nice_to_have=["Flink", "k8s"])
+    spec.update(overrides)
+    return Role.from_spec(RoleSpec.model_validate(spec))
+
+
+def cand(skills=("python", "kafka"), **overrides):
+    facts = {s: SkillFact("profile:linkedin", "linkedin profile e1 (2026-11-01)", NOW - timedelta(days=10)) for s in skills}
+    values = dict(candidate_id="c-1", skills=facts, company="Northwind", seniority="senior",
+                  location="Berlin, Germany", years_experience=9, industry="fintech")
+    values.update(overrides)
+    return CandidateFacts(**values)
+
+
+def test_meets_every_hard_constraint_scores_at_least_the_floor():
+    result = evaluate(role(), cand(), NOW)
+    assert result.relevant and 0.6 <= result.fit < 1.0
+
+
+def test_every_nice_to_have_scores_one():
+    assert evaluate(role(), cand(("python", "kafka", "flink", "kubernetes")), NOW).fit == 1.0
+
+
+def test_fit_is_within_bounds_for_many_shapes():
+    for nice in ([], ["Flink"], ["Flink", "Rust", "Go"]):
+        for skills in (("python", "kafka"), ("python", "kafka", "flink")):
+            fit = fit_score(role(nice_to_have=nice), cand(skills), NOW)
+            assert 0.6 <= fit <= 1.0
+
+
+@pytest.mark.parametrize("role_changes,cand_changes,why", [
+    ({"status": "paused"}, {}, "role is paused"),
+    ({"status": "closed"}, {}, "role is closed"),
+    ({}, {"skills": {}}, "missing must-have"),
+    ({"exclude_companies": ["Northwind GmbH"]}, {}, "excluded company"),
+    ({"seniority": ["staff", "principal"]}, {}, "seniority senior not in"),
+    ({"min_years": 10}, {}, "needs 10"),
+    ({"locations": ["Lisbon"]}, {}, "not in Lisbon"),
+    ({}, {"do_not_contact": True}, "do-not-contact"),
+    ({"threshold": 0.99}, {}, "below threshold"),
+])
+def test_each_hard_constraint_and_the_threshold(role_changes, cand_changes, why):
+    facts = cand(**{k: v for k, v in cand_changes.items() if k != "skills"})
+    if "skills" in cand_changes:
+        facts.skills = cand_changes["skills"]
+    result = evaluate(role(**role_changes), facts, NOW)
+    assert not result.relevant
+    assert any(why in failure for failure in result.failed), result.failed
+
+
+def test_remote_role_ignores_location_and_place_matching():
+    assert evaluate(role(locations=["Lisbon"], remote=True), cand(), NOW).relevant
+    assert evaluate(role(locations=["Berlin"]), cand(location="Berlin, Germany"), NOW).relevant
+
+
+def test_reasons_name_skills_and_their_evidence():
+    reasons = evaluate(role(), cand(("python", "kafka", "flink")), NOW).reasons
+    texts = [r["text"] for r in reasons]
+    assert any("Kafka" in t and "linkedin profile e1" in t for t in texts)
+    assert any("Flink" in t and "nice-to-have" in t for t in texts)
+
+
+def test_transitions():
+    assert transition(None, True) == "enter"
+    assert transition(None, False) is None
+    assert transition(PreviousState(True, 1, "a"), True) is None
+    assert transition(PreviousState(True, 1, "a"), False) == "leave"
+    assert transition(PreviousState(False, 2, "a"), True) == "enter"
+
+
+def test_stable_ids_are_stable_and_distinct_per_transition():
+    assert stable_id("al", "r", "c", 1) == stable_id("al", "r", "c", 1)
+    assert stable_id("al", "r", "c", 1) != stable_id("al", "r", "c", 3)
+
+
+def test_role_index_returns_only_roles_whose_must_haves_are_met():
+    index = RoleIndex()
+    index.upsert(role(role_id="a", must_have=["Python", "Kafka"]))
+    index.upsert(role(role_id="b", must_have=["Rust"]))
+    index.upsert(role(role_id="c", must_have=[]))
+    index.upsert(role(role_id="d", must_have=["Python"], status="paused"))
+    found = {r.role_id for r in index.candidate_roles({"python", "kafka"})}
+    assert found == {"a", "c"}
+    index.remove("a")
+    assert {r.role_id for r in index.candidate_roles({"python", "kafka"})} == {"c"}
+    index.upsert(role(role_id="b", must_have=["Python"]))  # replaced spec moves in the index
+    assert {r.role_id for r in index.candidate_roles({"python"})} == {"b", "c"}
