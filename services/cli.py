@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     send = command("send", cmd_send, "send a JSON or JSON Lines file of events to a topic")
     send.add_argument("topic", help="e.g. profile-events, interview-notes, role-specs")
     send.add_argument("file", help="a .json file (an object or a list) or a .jsonl file; - for stdin")
+    send.add_argument("--raw", action="store_true",
+                      help="send each non-empty line as it is, unparsed (to try the dead-letter path)")
 
     follow = command("follow", cmd_follow, "print messages from a topic as they arrive (default match-alerts)")
     follow.add_argument("--topic", default="match-alerts")
@@ -242,10 +244,17 @@ def cmd_send(args, settings: Settings) -> int:
 
     if args.topic not in KEY_FIELD:
         raise CliError(f"unknown input topic {args.topic!r}; choose one of {', '.join(KEY_FIELD)}")
+    from schemas import TOPICS
+    if args.raw:
+        lines = [line for line in (sys.stdin.read() if args.file == "-" else _read_text(args.file)).splitlines()
+                 if line.strip()]
+        asyncio.run(produce(settings.kafka_bootstrap, TOPICS.physical(args.topic), [(None, l) for l in lines],
+                            raw=True))
+        print(f"sent {len(lines)} raw line(s) to {args.topic}")
+        return 0
     events = read_events(args.file)
     key_field = KEY_FIELD[args.topic]
     messages = [((e.get(key_field) if isinstance(e, dict) else None), e) for e in events]
-    from schemas import TOPICS
     asyncio.run(produce(settings.kafka_bootstrap, TOPICS.physical(args.topic), messages))
     print(f"sent {len(messages)} message(s) to {args.topic}")
     return 0

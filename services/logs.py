@@ -18,6 +18,8 @@ def _drop_personal_data(_logger, _method, event_dict):
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO), format="%(message)s")
+    for noisy in ("alembic", "aiokafka", "kafka", "apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level, logging.INFO)))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

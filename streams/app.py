@@ -42,12 +42,15 @@ class Worker:
 
     def _build_app(self) -> faust.App:
         s = self.settings
+        # Faust wants a data directory even with no tables; keep it out of the working directory.
+        datadir = s.kafka_home.parent / "faust"
+        datadir.mkdir(parents=True, exist_ok=True)
         app = faust.App(
             s.app_id, broker=f"kafka://{s.kafka_bootstrap}", store="memory://", web_enabled=False,
             topic_partitions=s.topic_partitions, topic_replication_factor=s.topic_replication,
             topic_allow_declare=False, consumer_auto_offset_reset="earliest",
             broker_commit_every=100, broker_commit_interval=1.0, producer_acks=-1,
-            stream_wait_empty=False,
+            stream_wait_empty=False, datadir=str(datadir),
         )
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
         candidate_topics = app.topic(TOPICS.profile_events, TOPICS.interview_notes, TOPICS.timers, **raw)

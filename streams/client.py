@@ -9,15 +9,22 @@ from typing import Any, Optional
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-async def produce(bootstrap: str, topic: str, messages: list[tuple[Optional[str], Any]]) -> None:
-    """Send (key, value) pairs in order and wait until Kafka acknowledged every one."""
+async def produce(bootstrap: str, topic: str, messages: list[tuple[Optional[str], Any]], raw: bool = False) -> None:
+    """Send (key, value) pairs in order and wait until Kafka acknowledged every one.
+
+    Values are JSON-encoded, or sent as they are (str/bytes) when `raw` is set."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
                                 request_timeout_ms=15000)
     await producer.start()
     try:
         futures = []
         for key, value in messages:
-            payload = None if value is None else json.dumps(value).encode()
+            if value is None:
+                payload = None
+            elif raw:
+                payload = value if isinstance(value, bytes) else str(value).encode()
+            else:
+                payload = json.dumps(value).encode()
             futures.append(await producer.send(topic, value=payload, key=key.encode() if key else None))
         await asyncio.gather(*futures)
     finally:

@@ -21,8 +21,6 @@ def run_worker(settings: Settings) -> None:
     metrics_port = os.environ.get("RADAR_WORKER_METRICS_PORT")
     if metrics_port:
         start_http_server(int(metrics_port), addr=settings.api_host)
-    # Faust keeps local state under its datadir; tables are not used, but keep it out of the cwd.
-    os.environ.setdefault("F_DATADIR", str(settings.kafka_home.parent / "faust"))
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = Worker(settings)
     log.info("worker_starting", bootstrap=settings.kafka_bootstrap, partitions=settings.topic_partitions)

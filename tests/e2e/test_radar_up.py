@@ -1,0 +1,68 @@
+"""`radar up` as a new user runs it: it starts its own broker, then alerts flow end to end."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from services.kafka_local import free_port, is_answering
+from tests.helpers import position, profile_event, role_spec
+from tests.integration.kafka_helpers import Deployment
+
+pytestmark = pytest.mark.e2e
+
+
+def http_get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read().decode()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_radar_up_end_to_end(tmp_path):
+    kafka_port, api_port = free_port(), free_port()
+    bootstrap = f"127.0.0.1:{kafka_port}"
+    deployment = Deployment(bootstrap, f"sqlite:///{tmp_path / 'radar.db'}", tmp_path)
+    env = dict(deployment.env, RADAR_API_PORT=str(api_port))
+    log = open(tmp_path / "up.log", "wb")
+    up = subprocess.Popen([sys.executable, "-m", "services.cli", "up"], env=env, cwd=tmp_path,
+                          stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: http_get(f"http://127.0.0.1:{api_port}/health")[0] == 200, 120, "the API to be healthy")
+        deployment.send("role-specs", [role_spec("r-7", locations=["Lisbon"])], key_field="role_id")
+        events = [
+            profile_event("p1", "c-1", "2026-11-20T10:00:00Z", skills=["python"], location="Lisbon, Portugal",
+                          positions=[position("Senior Data Engineer", "Northwind")]),
+            profile_event("p2", "c-1", "2026-11-21T10:00:00Z", skills=["Python", "Apache Kafka"]),
+        ]
+        deployment.send("profile-events", events, key_field="candidate_id")
+        alerts = deployment.read("match-alerts", lambda m: len(m) >= 1, timeout=90)
+        assert [(a["type"], a["role_id"], a["candidate_id"]) for a in alerts] == [("match.alert", "r-7", "c-1")]
+        wait_for(lambda: json.loads(http_get(f"http://127.0.0.1:{api_port}/alerts")[1]), 30, "the alert in the API")
+        status, metrics = http_get(f"http://127.0.0.1:{api_port}/metrics")
+        assert status == 200 and "radar_outbox_backlog" in metrics
+        status, body = http_get(f"http://127.0.0.1:{api_port}/roles/r-7/shortlist")
+        assert json.loads(body)["candidates"][0]["candidate_id"] == "c-1"
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            up.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            up.kill()
+        log.close()
+    assert up.returncode == 0, (tmp_path / "up.log").read_text()[-2000:]
+    assert not is_answering("127.0.0.1", kafka_port), "radar up should stop the broker it started"

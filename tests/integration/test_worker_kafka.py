@@ -1,0 +1,93 @@
+"""The whole worker through a real Kafka broker and a real database (SQLite and PostgreSQL)."""
+import time
+
+import pytest
+
+from tests.helpers import note, position, profile_event, role_spec
+from tests.integration.kafka_helpers import Deployment
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def deployment(kafka_bootstrap, database_url, tmp_path):
+    deployment = Deployment(kafka_bootstrap, database_url, tmp_path)
+    yield deployment
+    deployment.stop_all()
+
+
+def alerts_for(messages, role_id, candidate_id, kind="match.alert"):
+    return [m for m in messages if m["role_id"] == role_id and m["candidate_id"] == candidate_id and m["type"] == kind]
+
+
+def candidate(event_id, cid, skills, at, company="Northwind", **extra):
+    return profile_event(event_id, cid, at, skills=skills, location="Berlin, Germany",
+                         positions=[position("Senior Data Engineer", company)], **extra)
+
+
+def test_alert_signals_duplicates_and_dead_letters(deployment):
+    deployment.start("worker")
+    deployment.send("role-specs", [role_spec("r-7", locations=["Berlin"])], key_field="role_id")
+    first = candidate("p1", "c-1", ["Python"], "2026-11-20T10:00:00Z")
+    second = candidate("p2", "c-1", ["Python", "Kafka"], "2026-11-21T10:00:00Z")
+    deployment.send("profile-events", [first, b"{not json", {"event_id": "x"}, second, second], key_field="candidate_id")
+    later = candidate("p3", "c-2", ["Python", "Kafka"], "2026-11-21T11:00:00Z")
+    deployment.send("profile-events", [later], key_field="candidate_id")
+
+    alerts = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-7", "c-2")) >= 1)
+    [alert] = alerts_for(alerts, "r-7", "c-1")
+    assert alert["triggered_by"] == "p2" and alert["signals"] == ["new_skill"] and alert["schema_version"] == 1
+    assert any("Kafka" in r["text"] for r in alert["reasons"])
+    assert len(alerts_for(alerts, "r-7", "c-2")) == 1
+
+    letters = deployment.read("dead-letters", lambda m: len(m) >= 2)
+    assert [l["value"] for l in letters] == ["{not json", '{"event_id": "x"}']
+    assert "malformed JSON" in letters[0]["error"] and "candidate_id" in letters[1]["error"]
+    assert all(l["topic"] == deployment.topic("profile-events") and l["offset"] is not None for l in letters)
+
+    signals = deployment.read("candidate-signals", lambda m: any(s["candidate_id"] == "c-1" for s in m))
+    assert [(s["type"], s["detail"]["skill"]) for s in signals if s["candidate_id"] == "c-1"] == [("new_skill", "kafka")]
+
+
+def test_worker_restarted_mid_stream_neither_loses_nor_repeats(deployment):
+    worker = deployment.start("worker")
+    deployment.send("role-specs", [role_spec("r-1", must_have=["Python"], nice_to_have=[])], key_field="role_id")
+    batch_one = [candidate(f"a{i}", f"c-{i}", ["Python"], "2026-11-20T10:00:00Z") for i in range(20)]
+    deployment.send("profile-events", batch_one, key_field="candidate_id")
+    deployment.read("match-alerts", lambda m: len(m) >= 5, timeout=60)
+    deployment.stop(worker, hard=True)  # a crash: no clean shutdown, offsets maybe uncommitted
+    batch_two = [candidate(f"b{i}", f"c-{i}", ["Python"], "2026-11-20T10:00:00Z") for i in range(20, 40)]
+    deployment.send("profile-events", batch_one[:10] + batch_two, key_field="candidate_id")  # redelivered + new
+    deployment.start("worker")
+    alerts = deployment.read("match-alerts", lambda m: len(m) >= 40, timeout=90)
+    time.sleep(3)
+    alerts = deployment.read("match-alerts", lambda m: False, timeout=3)
+    per_candidate = {}
+    for alert in alerts:
+        per_candidate.setdefault(alert["candidate_id"], set()).add(alert["alert_id"])
+    assert sorted(per_candidate) == sorted(f"c-{i}" for i in range(40))
+    assert all(len(ids) == 1 for ids in per_candidate.values())
+
+
+def test_role_lifecycle_and_notes(deployment):
+    deployment.start("worker")
+    deployment.send("profile-events", [candidate("p1", "c-1", ["Python"], "2026-11-20T10:00:00Z")],
+                    key_field="candidate_id")
+    deployment.send("role-specs", [role_spec("r-2")], key_field="role_id")
+    text = "Strong in Kafka and Flink; led the migration to k8s. No Rust experience yet."
+    deployment.send("interview-notes", [note("n-88", "c-1", text)], key_field="candidate_id")
+    messages = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-2", "c-1")) == 1)
+    [alert] = alerts_for(messages, "r-2", "c-1")
+    assert alert["triggered_by"] == "n-88" and any("n-88" in r["text"] for r in alert["reasons"])
+    deployment.send("role-specs", [role_spec("r-2", status="closed")], key_field="role_id")
+    messages = deployment.read("match-alerts", lambda m: alerts_for(m, "r-2", "c-1", "match.withdrawn"))
+    assert len(alerts_for(messages, "r-2", "c-1", "match.withdrawn")) == 1
+    deployment.send("role-specs", [role_spec("r-2", status="open")], key_field="role_id")
+    messages = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-2", "c-1")) == 2)
+    assert len(alerts_for(messages, "r-2", "c-1")) == 2
+    deployment.send("role-specs", [("r-2", None)])
+    messages = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-2", "c-1", "match.withdrawn")) == 2)
+    assert len(alerts_for(messages, "r-2", "c-1", "match.withdrawn")) == 2
+    signals = deployment.read("candidate-signals", lambda m: len(m) >= 3)
+    assert {s["detail"].get("skill") for s in signals if s["type"] == "new_skill"} >= {"kafka", "flink", "kubernetes"}
+    assert "rust" not in {s["detail"].get("skill") for s in signals}
