@@ -44,6 +44,7 @@ def test_radar_up_end_to_end(tmp_path):
     try:
         wait_for(lambda: http_get(f"http://127.0.0.1:{api_port}/health")[0] == 200, 120, "the API to be healthy")
         deployment.send("role-specs", [role_spec("r-7", locations=["Lisbon"])], key_field="role_id")
+        deployment.wait_for_role("r-7")
         events = [
             profile_event("p1", "c-1", "2026-11-20T10:00:00Z", skills=["python"], location="Lisbon, Portugal",
                           positions=[position("Senior Data Engineer", "Northwind")]),

@@ -34,10 +34,43 @@ class Deployment:
                    RADAR_LOG_LEVEL="INFO", RADAR_BATCH_WITHIN_S="0.05", RADAR_SCHEDULER_SCAN_S="1")
         return env
 
+    def create_topics(self) -> None:
+        """What the worker does on start-up, done first so producers never race it."""
+        from schemas.topics import Topics
+        from services.config import Settings
+        from streams import topics as topic_admin
+
+        original = topic_admin.TOPICS
+        topic_admin.TOPICS = Topics(self.prefix)
+        try:
+            asyncio.run(topic_admin.ensure_topics(Settings.from_env(kafka_bootstrap=self.bootstrap, topic_partitions=3)))
+        finally:
+            topic_admin.TOPICS = original
+
+    def wait_for_role(self, role_id: str, status: str = "open", timeout: float = 60.0) -> None:
+        """Role specs and candidate events travel on different topics: wait until the spec is applied."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.database_url)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                with engine.connect() as connection:
+                    row = connection.execute(text("SELECT status FROM role_specs WHERE role_id = :r"),
+                                             {"r": role_id}).first()
+                if row is not None and row[0] == status:
+                    return
+                time.sleep(0.2)
+        finally:
+            engine.dispose()
+        raise AssertionError(f"role {role_id} never reached status {status}")
+
     def topic(self, logical: str) -> str:
         return self.prefix + logical
 
     def start(self, command: str = "worker") -> subprocess.Popen:
+        if not self.processes:
+            self.create_topics()
         log = open(self.workdir / f"{command}-{len(self.processes)}.log", "ab")
         process = subprocess.Popen([sys.executable, "-m", "services.cli", command], env=self.env, cwd=self.workdir,
                                    stdout=log, stderr=subprocess.STDOUT)

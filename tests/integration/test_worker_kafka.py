@@ -28,6 +28,7 @@ def candidate(event_id, cid, skills, at, company="Northwind", **extra):
 def test_alert_signals_duplicates_and_dead_letters(deployment):
     deployment.start("worker")
     deployment.send("role-specs", [role_spec("r-7", locations=["Berlin"])], key_field="role_id")
+    deployment.wait_for_role("r-7")
     first = candidate("p1", "c-1", ["Python"], "2026-11-20T10:00:00Z")
     second = candidate("p2", "c-1", ["Python", "Kafka"], "2026-11-21T10:00:00Z")
     deployment.send("profile-events", [first, b"{not json", {"event_id": "x"}, second, second], key_field="candidate_id")
@@ -52,6 +53,7 @@ def test_alert_signals_duplicates_and_dead_letters(deployment):
 def test_worker_restarted_mid_stream_neither_loses_nor_repeats(deployment):
     worker = deployment.start("worker")
     deployment.send("role-specs", [role_spec("r-1", must_have=["Python"], nice_to_have=[])], key_field="role_id")
+    deployment.wait_for_role("r-1")
     batch_one = [candidate(f"a{i}", f"c-{i}", ["Python"], "2026-11-20T10:00:00Z") for i in range(20)]
     deployment.send("profile-events", batch_one, key_field="candidate_id")
     deployment.read("match-alerts", lambda m: len(m) >= 5, timeout=60)
@@ -74,6 +76,7 @@ def test_role_lifecycle_and_notes(deployment):
     deployment.send("profile-events", [candidate("p1", "c-1", ["Python"], "2026-11-20T10:00:00Z")],
                     key_field="candidate_id")
     deployment.send("role-specs", [role_spec("r-2")], key_field="role_id")
+    deployment.wait_for_role("r-2")
     text = "Strong in Kafka and Flink; led the migration to k8s. No Rust experience yet."
     deployment.send("interview-notes", [note("n-88", "c-1", text)], key_field="candidate_id")
     messages = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-2", "c-1")) == 1)
