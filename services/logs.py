@@ -16,6 +16,15 @@ def _drop_personal_data(_logger, _method, event_dict):
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each rendered line to whatever sys.stderr is at that moment."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = error = critical = exception = fatal = log = msg
+
+
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO), format="%(message)s")
     for noisy in ("alembic", "aiokafka", "kafka", "apscheduler.scheduler", "apscheduler.executors.default"):
@@ -30,7 +39,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=lambda *args: _StderrLogger(),
         cache_logger_on_first_use=True,
     )
 

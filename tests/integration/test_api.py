@@ -1,0 +1,79 @@
+"""The HTTP API over a real database; what it would publish is captured, not sent."""
+from datetime import datetime, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.api import create_app
+from services.config import Settings
+from services.pipeline import Pipeline
+from tests.helpers import note, position, profile_event, raw, role_spec
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def api(sessions, database_url):
+    sent = []
+
+    async def produce(topic, messages):
+        sent.extend((topic, key, value) for key, value in messages)
+
+    pipeline = Pipeline(sessions, clock=lambda: NOW)
+    pipeline.process([raw("role-specs", role_spec("r-7"))])
+    pipeline.process([raw("profile-events", profile_event("p1", "c-1", skills=["Python", "Kafka"], open_to_work=True,
+                                                           positions=[position("Senior Data Engineer", "Northwind")]))])
+    pipeline.process([raw("interview-notes", note("n-1", "c-1", "Strong in Flink. Open to offers."))])
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1"), produce))
+    return client, sent
+
+
+def test_health_reports_each_dependency(api):
+    client, _ = api
+    response = client.get("/health")
+    assert response.status_code == 503  # no broker at 127.0.0.1:1
+    assert response.json()["checks"] == {"database": "ok", "kafka": "unreachable"}
+
+
+def test_metrics_are_prometheus_text(api):
+    client, _ = api
+    body = client.get("/metrics").text
+    assert "radar_outbox_backlog" in body and "radar_relevant_pairs 1.0" in body
+
+
+def test_candidate_context(api):
+    client, _ = api
+    context = client.get("/candidates/c-1").json()
+    assert {s["skill"] for s in context["skills"]} >= {"python", "kafka", "flink"}
+    flink = next(s for s in context["skills"] if s["skill"] == "flink")
+    assert flink["origin"] == "note" and "n-1" in flink["evidence"]
+    assert context["readiness"]["score"] > 0.5 and context["readiness"]["reasons"]
+    assert any(item["kind"] == "note" for item in context["timeline"])
+    assert client.get("/candidates/nobody").status_code == 404
+
+
+def test_shortlist_and_alerts(api):
+    client, _ = api
+    shortlist = client.get("/roles/r-7/shortlist").json()
+    assert [c["candidate_id"] for c in shortlist["candidates"]] == ["c-1"]
+    assert shortlist["candidates"][0]["reasons"]
+    assert client.get("/roles/nope/shortlist").status_code == 404
+    assert client.get("/alerts").json()[0]["role_id"] == "r-7"
+
+
+def test_role_changes_are_published_to_role_specs(api):
+    client, sent = api
+    assert client.post("/roles/r-7/pause").status_code == 202
+    assert sent[-1][0] == "role-specs" and sent[-1][2]["status"] == "paused"
+    assert client.delete("/roles/r-7").status_code == 202 and sent[-1][2] is None
+    bad = client.put("/roles/r-8", json={"status": "open"})
+    assert bad.status_code == 422 and "title" in bad.json()["detail"]
+    assert client.put("/roles/r-8", json={"status": "open", "title": "X", "must_have": ["Go"]}).status_code == 202
+    assert client.post("/roles/nope/close").status_code == 404
+
+
+def test_do_not_contact_goes_through_profile_events(api):
+    client, sent = api
+    assert client.post("/candidates/c-1/do-not-contact").status_code == 202
+    topic, key, event = sent[-1]
+    assert topic == "profile-events" and key == "c-1" and event["profile"] == {"do_not_contact": True}
