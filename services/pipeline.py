@@ -195,7 +195,9 @@ class _Batch:
             self.result.stale += 1
             log.info("stale_snapshot_ignored", event_id=event.event_id, candidate_id=event.candidate_id)
             return
-        profile = event.profile.model_dump(mode="json", exclude_none=True)
+        # A field the snapshot leaves out is unknown, not removed: overlay what it states.
+        stated = event.profile.model_dump(mode="json", exclude_none=True)
+        profile = {**(previous.profile if previous is not None else {}), **stated}
         if previous is None:
             previous = ProfileSnapshot(candidate_id=event.candidate_id, source=event.source)
             self.session.add(previous)

@@ -1,6 +1,7 @@
 """Merging per-source snapshots into one current view of a candidate.
 
-Merge rule (documented in the README): every field of `profile` is taken, field by
+Merge rule (documented in the README): a source's newer snapshot overlays the fields it
+states on what that source said before (missing = unknown). Across sources, every field is taken, field by
 field, from the newest snapshot (by `occurred_at`) that states it; a field a
 snapshot leaves out is unknown there, not removed. Ties on `occurred_at` go to the
 source that comes first in SOURCE_PRIORITY, then alphabetically. Skills are the

@@ -138,3 +138,11 @@ def test_note_skills_become_evidence_but_negated_do_not(sessions):
     assert "kafka" in skills and "rust" not in skills
     assert skills["kafka"].origin == "note" and "n-88" in skills["kafka"].evidence
     assert state.relevant
+
+
+def test_a_field_left_out_of_a_newer_snapshot_is_unknown_not_removed(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7", locations=["Berlin"]))])
+    p.process([ada("p1", ["Python"])])
+    partial = profile_event("p2", "c-1", "2026-11-21T10:00:00Z", skills=["Python", "Kafka"])
+    assert p.process([raw("profile-events", partial)]).alerts == 1

@@ -94,3 +94,48 @@ def test_role_lifecycle_and_notes(deployment):
     signals = deployment.read("candidate-signals", lambda m: len(m) >= 3)
     assert {s["detail"].get("skill") for s in signals if s["type"] == "new_skill"} >= {"kafka", "flink", "kubernetes"}
     assert "rust" not in {s["detail"].get("skill") for s in signals}
+
+
+def test_scheduler_fires_follow_up_once_across_restarts_and_two_instances(deployment):
+    deployment.start("worker")
+    first_scheduler = deployment.start("scheduler")
+    deployment.start("scheduler")  # a second instance: the lease keeps it idle
+    long_tenure = profile_event("p6", "c-6", positions=[position("Engineer", "Northwind", start="2022-01")])
+    deployment.send("profile-events", [long_tenure], key_field="candidate_id")
+    past_note = note("n-5", "c-5", "Happy where he is; check back in 2 months.", occurred_at="2025-01-10T10:00:00Z")
+    deployment.send("interview-notes", [past_note], key_field="candidate_id")
+    signals = deployment.read("candidate-signals", lambda m: any(s["type"] == "revisit_due" for s in m), timeout=90)
+    [revisit] = [s for s in signals if s["type"] == "revisit_due"]
+    assert revisit["candidate_id"] == "c-5" and revisit["detail"]["due_on"] == "2025-03-10"
+    deployment.stop(first_scheduler)
+    deployment.start("scheduler")  # restarted: must not fire it again; its start-up tenure scan runs
+    signals = deployment.read("candidate-signals", lambda m: any(s["type"] == "tenure_milestone" for s in m), timeout=60)
+    [tenure] = [s for s in signals if s["type"] == "tenure_milestone"]
+    assert tenure["candidate_id"] == "c-6" and tenure["detail"]["window_months"] == 48
+    time.sleep(3)
+    signals = deployment.read("candidate-signals", lambda m: False, timeout=3)
+    assert [s["type"] for s in signals].count("revisit_due") == 1
+    assert [s["type"] for s in signals].count("tenure_milestone") == 1
+
+
+def test_every_profile_signal_type_through_kafka(deployment):
+    deployment.start("worker")
+    steps = [
+        profile_event("s1", "c-9", "2026-01-01T00:00:00Z", location="Berlin, Germany", open_to_work=False,
+                      skills=["Python"], positions=[position("Senior Engineer", "Northwind", industry="fintech", reports=0)]),
+        profile_event("s2", "c-9", "2026-02-01T00:00:00Z",
+                      positions=[position("Staff Engineer", "Northwind", industry="fintech", reports=2)]),
+        profile_event("s3", "c-9", "2026-03-01T00:00:00Z", location="Lisbon, Portugal", open_to_work=True,
+                      skills=["Python", "Go"], positions=[position("Staff Engineer", "Contoso", industry="healthtech",
+                                                                   start="2026-03", reports=2)]),
+    ]
+    deployment.send("profile-events", steps, key_field="candidate_id")
+    deployment.send("interview-notes", [note("n-9", "c-9", "Open to offers. Strong in Terraform.")], key_field="candidate_id")
+    wanted = {"promotion", "leadership_growth", "role_change", "domain_shift", "relocation", "open_to_work",
+              "new_skill", "interest_expressed"}
+    signals = deployment.read("candidate-signals", lambda m: wanted <= {s["type"] for s in m}, timeout=60)
+    assert {s["type"] for s in signals} == wanted
+    by_type = {s["type"]: s for s in signals}
+    assert by_type["promotion"]["source_event_id"] == "s2" and by_type["role_change"]["source_event_id"] == "s3"
+    assert {s["detail"]["skill"] for s in signals if s["type"] == "new_skill"} == {"go", "terraform"}
+    assert all(s["evidence"] for s in signals)
