@@ -98,20 +98,22 @@ _BREAK_WORDS = r"(?:but|however|though|although|whereas|while|otherwise)\b"
 _CLAUSE_BREAK = _rx(rf",?\s+(?={_BREAK_WORDS}) | ,\s*(?=(?:and\s+)?yet\b)")
 
 
-def _split(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
-    out, pos = [], start
-    for m in pattern.finditer(text, start, end):
-        if m.start() > pos:
-            out.append((pos, m.start()))
-        pos = max(pos, m.end())
-    if pos < end:
-        out.append((pos, end))
+def _split(text: str, separators: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of `text` between the (sorted) separator spans."""
+    out, pos = [], 0
+    for a, b in separators:
+        if a > pos:
+            out.append((pos, a))
+        pos = max(pos, b)
+    if pos < len(text):
+        out.append((pos, len(text)))
     return out
 
 
 # ------------------------------------------------------------------ skills
 
-_PRE_CUE = _rx(r"""
+# A lookahead like "(?=[a-z'’])" at the start of a pattern lets `re` skip positions fast.
+_PRE_CUE = _rx(r"""(?=[a-z'’])
     \b(?: no (?!\s+(?:doubt|problems?|issues?|trouble|stranger|question|complaints?|concerns?|shortage|slouch
                      |surprise|wonder|longer|red\s+flags?)\b)
         | not (?!\s+(?:only|just|merely|simply|to\s+mention|afraid|shy)\b)
@@ -136,7 +138,7 @@ _PRE_CUE = _rx(r"""
 
 # The first branch must end its clause; the whole note is scanned at once, so "the clause
 # ends here" is punctuation, a line end, or a clause-break word.
-_POST_CUE = _rx(rf"""
+_POST_CUE = _rx(rf"""(?=[\s,:(–—-])(?:
       (?:\s*[:(–—-]\s*|\s+) (?:no|none|nope|zero|n/a|learning|basic|beginner|weak|limited|not\s+yet|never(?:\s+used)?
           |not\s+used|no\s+experience) (?=[ \t]*(?:[),.;!?\n]|$)|,?\s+{_BREAK_WORDS})
     | \s+(?:is|are|was|['’]s|would\s+be|will\s+be|remains?)\s+(?:(?:still|both|all|completely|totally|fairly|quite
@@ -147,7 +149,7 @@ _POST_CUE = _rx(rf"""
     | \s+(?:isn['’]t|aren['’]t|wasn['’]t|is\s+not|are\s+not)\b
     | ,?\s+not\s+(?:yet|so\s+much|really|much)\b
     | \s+only\s+(?:from|in|through|via)\s+(?:a\s+)?(?:\w+\s+)?(?:tutorials?|courses?|bootcamp|reading|books?|videos?)\b
-    | \s+(?:is|are)\s+something\s+(?:she|he|they)\s+(?:wants?|would\s+like|hopes?|plans?)\s+to\b""")
+    | \s+(?:is|are)\s+something\s+(?:she|he|they)\s+(?:wants?|would\s+like|hopes?|plans?)\s+to\b)""")
 
 _INHERIT = _rx(r"\s*(?:too|as\s+well|either)\b")
 _PRONOUN = _rx(r"\s*(?:[\w'’-]+\s+){0,3}?\b(?:it|them)\s*$")
@@ -222,7 +224,7 @@ def _negated(text: str, mentions: list[SkillMention], lo: int, hi: int, end: int
 
 # ------------------------------------------------------------------ interest
 
-_NOT_LOOKING = _rx(r"""
+_NOT_LOOKING = _rx(r"""(?=[a-z'’])(?:
       \b(?:not|isn['’]t|aren['’]t|never|no\s+longer)\s+(?:(?:really|currently|actively|at\s+all|at\s+the\s+moment
           |right\s+now|particularly|very|that|even)\s+)*
           (?:looking\b(?!\s+into\b)(?!\s+at\s+(?!the\s+moment\b|present\b))
@@ -243,8 +245,8 @@ _NOT_LOOKING = _rx(r"""
     | \b(?:not|isn['’]t|aren['’]t)\s+(?:really\s+)?(?:on|in)\s+the\s+market\b | \boff\s+the\s+market\b
     | \bstaying\s+put\b | \b(?:wants?|plans?|intends?)\s+to\s+stay\b(?!\s+an?\b)
     | \bno\s+(?:interest|intention|plans?)\s+(?:in|of|to)\s+(?:moving|leaving|a\s+move|changing|move|leave)\b
-    """)
-_INTERESTED = _rx(r"""
+    )""")
+_INTERESTED = _rx(r"""(?=[a-z'’])(?:
       \bopen\s+to\s+(?:offers|new\s+(?:opportunities|roles|challenges|things)|opportunities
           |(?:a|the\s+idea\s+of\s+a)\s+(?:move|change|chat|conversation)|moving|hearing\s+(?:more|about)|conversations?
           |talking|chatting|exploring|the\s+right\s+(?:role|opportunity)|interesting\s+(?:roles|opportunities))\b
@@ -260,9 +262,10 @@ _INTERESTED = _rx(r"""
     | \bready\s+(?:for\s+a\s+(?:move|change)|to\s+(?:move|leave|make\s+a\s+move))\b
     | \b(?:considering|thinking\s+about)\s+(?:a\s+move|moving|leaving|a\s+change)\b
     | \bwants?\s+to\s+(?:leave|move\s+on|make\s+a\s+move|switch\s+jobs)\b
-    | \b(?:(?:would|['’]d)\s+(?:like|love)|wants?|keen)\s+to\s+(?:hear|learn|know)\s+more\b
+    | \b(?:(?:would|['’]d)\s+(?:like|love)|wants?|keen)\s+to\s+(?:hear\s+more\b|(?:learn|know)\s+more\s+about
+          \s+(?:the|this|our|your)\s+(?:role|position|opportunity|team|company)\b)
     | \bhappy\s+to\s+(?:talk|chat|interview|meet)\b
-    """)
+    )""")
 _NEGATED_BEFORE = _rx(r"\b(?:not|never|no\s+longer|\w+n['’]t)\s+(?:\w+\s+){0,2}$")
 LOOK_BEHIND = 120  # chars searched before a phrase for its lead-in: keeps long notes linear
 
@@ -314,7 +317,7 @@ _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 
 _NUM = r"\d{1,2}|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a\s+couple(?:\s+of)?|couple\s+of|a\s+few|few|several"
 _YEAR = r"(?:19|20)\d\d"
 
-_PERIOD = _rx(rf"""\b(?:(?P<mod>early|mid|late|(?:the\s+)?(?:end|beginning|start)\s+of)[\s-]+)?(?:the\s+)?
+_PERIOD = _rx(rf"""(?=[a-z0-9])\b(?:(?P<mod>early|mid|late|(?:the\s+)?(?:end|beginning|start)\s+of)[\s-]+)?(?:the\s+)?
     (?: (?P<iso>{_YEAR}-[01]\d-[0-3]\d)
       | (?P<month>{_MONTH})(?:\s+(?P<mday>\d{{1,2}})(?:st|nd|rd|th)?)?(?:,?\s+(?P<myear>{_YEAR}))?
       | (?P<q>[qh][1-4])(?:\s+(?P<qyear>{_YEAR})|\s*['’](?P<qyy>\d\d))?
@@ -324,7 +327,7 @@ _PERIOD = _rx(rf"""\b(?:(?P<mod>early|mid|late|(?:the\s+)?(?:end|beginning|start
       | (?P<the>the)\s+(?P<the_unit>year|month|quarter)
       | (?P<newyear>new\s+year|holidays)
     )\b""")
-_DURATION = _rx(rf"""\b(?:(?P<n>{_NUM})(?:\s*(?:-|–|to|or)\s*(?:{_NUM}))?\s+(?P<unit>day|week|month|quarter|year)s?
+_DURATION = _rx(rf"""(?=[a-z0-9])\b(?:(?P<n>{_NUM})(?:\s*(?:-|–|to|or)\s*(?:{_NUM}))?\s+(?P<unit>day|week|month|quarter|year)s?
     | (?P<half>half\s+a\s+year))(?P<from_now>\s+from\s+now)?(?:['’]?\s+time)?\b""")
 _VAGUE = _rx(r"\b(?:at\s+some\s+point|down\s+the\s+(?:line|road)|in\s+the\s+future|later\s+this\s+year)\b")
 
@@ -492,12 +495,11 @@ def extract_note(text: str, occurred_at: datetime) -> NoteExtraction:
     ref = occurred_at.date()
     mentions = find_skill_mentions(text)
     starts = [m.start for m in mentions]
-    sentences = _split(_SENTENCE_END, text, 0, len(text))
-    clauses, sentence_of = [], []
-    for n, (s_start, s_end) in enumerate(sentences):
-        for clause in _split(_CLAUSE_BREAK, text, s_start, s_end):
-            clauses.append(clause)
-            sentence_of.append(n)
+    sentence_ends = [m.span() for m in _SENTENCE_END.finditer(text)]
+    sentences = _split(text, sentence_ends)
+    clauses = _split(text, sorted(sentence_ends + [m.span() for m in _CLAUSE_BREAK.finditer(text)]))
+    sentence_starts = [s[0] for s in sentences]
+    sentence_of = [bisect_right(sentence_starts, c_start) - 1 for c_start, _ in clauses]
     clause_starts = [c[0] for c in clauses]
     found = {name: _by_clause(rx, text, clauses, clause_starts) for name, rx in (
         ("pre", _PRE_CUE), ("post", _POST_CUE), ("not_looking", _NOT_LOOKING), ("interested", _INTERESTED),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.store.models import (
     Candidate, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, RoleSpecRow, Signal,
 )
+from schemas import TOPICS
 from services.taxonomy import skill_label
 
 
@@ -67,6 +68,6 @@ def shortlist(sessions: sessionmaker[Session], role_id: str, limit: int = 10) ->
 
 def recent_alerts(sessions: sessionmaker[Session], limit: int = 50) -> list[dict[str, Any]]:
     with sessions() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "match-alerts")
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == TOPICS.match_alerts)
                                .order_by(desc(OutboxMessage.id)).limit(limit)).all()
         return [dict(r.payload, published=r.sent_at is not None) for r in rows]

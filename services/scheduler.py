@@ -46,6 +46,14 @@ def try_lease(sessions: sessionmaker[Session], holder: str, now: Optional[dateti
         return True
 
 
+def release_lease(sessions: sessionmaker[Session], holder: str) -> None:
+    """On a clean stop, let a standby scheduler take over at once instead of after expiry."""
+    with sessions.begin() as session:
+        lease = session.get(SchedulerLease, LEASE_NAME, with_for_update=True)
+        if lease is not None and lease.holder == holder:
+            session.delete(lease)
+
+
 def due_follow_ups(sessions: sessionmaker[Session], now: datetime, limit: int = 1000) -> list[TimerEvent]:
     with sessions() as session:
         rows = session.scalars(select(FollowUp).where(FollowUp.fired_at.is_(None), FollowUp.due_at <= now)
@@ -154,3 +162,4 @@ async def _run(settings: Settings) -> None:
     finally:
         scheduler.shutdown(wait=False)
         await SchedulerRuntime.producer.stop()
+        release_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder)

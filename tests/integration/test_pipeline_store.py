@@ -146,3 +146,27 @@ def test_a_field_left_out_of_a_newer_snapshot_is_unknown_not_removed(sessions):
     p.process([ada("p1", ["Python"])])
     partial = profile_event("p2", "c-1", "2026-11-21T10:00:00Z", skills=["Python", "Kafka"])
     assert p.process([raw("profile-events", partial)]).alerts == 1
+
+
+def test_do_not_contact_withdraws_and_suppresses(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7"))])
+    p.process([ada("p1", ["Python", "Kafka"])])
+    dnc = profile_event("d1", "c-1", "2026-11-21T10:00:00Z", source="ats", do_not_contact=True)
+    p.process([raw("profile-events", dnc)])
+    [withdrawn] = alerts(sessions, "match.withdrawn")
+    assert any("do-not-contact" in r["text"] for r in withdrawn["reasons"])
+    assert p.process([raw("role-specs", role_spec("r-8"))]).alerts == 0
+
+
+def test_role_event_reevaluates_only_candidates_with_the_must_haves(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python", "Kafka"])])
+    p.process([raw("profile-events", profile_event("q1", "c-2", skills=["Python"]))])
+    p.process([raw("profile-events", profile_event("q2", "c-3", skills=["Rust", "Kafka"]))])
+    from services.matcher import Role
+    from services.store.queries import candidates_for_role
+    from schemas import RoleSpec
+    role = Role.from_spec(RoleSpec.model_validate(role_spec("r-1")))
+    with sessions() as s:
+        assert candidates_for_role(s, role) == ["c-1"]

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from services.pipeline import Pipeline
-from services.scheduler import due_follow_ups, mark_fired, tenure_checks, try_lease
+from services.scheduler import due_follow_ups, mark_fired, release_lease, tenure_checks, try_lease
 from services.store.models import FollowUp, OutboxMessage
 from tests.helpers import note, position, profile_event, raw
 
@@ -16,6 +16,10 @@ def test_only_one_scheduler_holds_the_lease(sessions):
     assert not try_lease(sessions, "b", NOW + timedelta(seconds=10))
     assert try_lease(sessions, "a", NOW + timedelta(seconds=10))  # renewal
     assert try_lease(sessions, "b", NOW + timedelta(seconds=200))  # a died: its lease expired
+    release_lease(sessions, "a")  # not a's any more: nothing happens
+    assert not try_lease(sessions, "a", NOW + timedelta(seconds=210))
+    release_lease(sessions, "b")  # b stops cleanly: a takes over at once
+    assert try_lease(sessions, "a", NOW + timedelta(seconds=211))
 
 
 def test_follow_up_from_a_note_fires_once_and_becomes_revisit_due(sessions):
