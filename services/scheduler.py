@@ -25,7 +25,7 @@ from services.context import as_utc
 from services.logs import get_logger
 from services.profile import tenure_months
 from services.store.db import make_engine, make_session_factory, upgrade, utcnow
-from services.store.models import Candidate, FollowUp, SchedulerLease
+from services.store.models import Candidate, FollowUp, SchedulerLease, SchedulerRun
 
 log = get_logger("radar.scheduler")
 LEASE_NAME = "radar-scheduler"
@@ -113,14 +113,28 @@ async def fire_due_follow_ups() -> int:
     return len(events)
 
 
+def daily_run_due(sessions: sessionmaker[Session], job: str, today: str) -> bool:
+    with sessions() as session:
+        run = session.get(SchedulerRun, job)
+        return run is None or run.last_run_on < today
+
+
+def record_daily_run(sessions: sessionmaker[Session], job: str, today: str) -> None:
+    with sessions.begin() as session:
+        session.merge(SchedulerRun(job=job, last_run_on=today, updated_at=utcnow()))
+
+
 async def scan_tenure_windows() -> int:
-    """APScheduler job (daily): send `tenure_check` for candidates entering a move window."""
-    if not try_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder):
+    """APScheduler job (checked every few minutes, runs once a day): send `tenure_check` for
+    candidates entering a move window. Whichever scheduler holds the lease does today's scan."""
+    sessions, today = SchedulerRuntime.sessions, utcnow().date().isoformat()
+    if not try_lease(sessions, SchedulerRuntime.holder) or not daily_run_due(sessions, "tenure_scan", today):
         return 0
-    events = tenure_checks(SchedulerRuntime.sessions, utcnow(), SchedulerRuntime.settings.tenure_windows_months)
+    events = tenure_checks(sessions, utcnow(), SchedulerRuntime.settings.tenure_windows_months)
     if events:
         await _send(events)
         log.info("tenure_checks_sent", count=len(events))
+    record_daily_run(sessions, "tenure_scan", today)
     return len(events)
 
 
@@ -148,8 +162,9 @@ async def _run(settings: Settings) -> None:
                                  job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
     scheduler.add_job("services.scheduler:fire_due_follow_ups", "interval", id="fire_due_follow_ups",
                       seconds=settings.scheduler_scan_interval_s, replace_existing=True, next_run_time=utcnow())
-    scheduler.add_job("services.scheduler:scan_tenure_windows", "cron", id="scan_tenure_windows", hour=6,
-                      replace_existing=True, next_run_time=utcnow())
+    scheduler.add_job("services.scheduler:scan_tenure_windows", "interval", id="scan_tenure_windows",
+                      seconds=max(settings.scheduler_scan_interval_s, 1) * 10, replace_existing=True,
+                      next_run_time=utcnow())
     scheduler.start()
     log.info("scheduler_started", holder=SchedulerRuntime.holder)
     stop = asyncio.Event()

@@ -150,3 +150,11 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+
+
+class SchedulerRun(Base):
+    """When a periodic scan last completed, so a new leader knows whether today's is done."""
+    __tablename__ = "scheduler_runs"
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_run_on: Mapped[str] = mapped_column(String(10))  # ISO date
+    updated_at: Mapped[datetime]

@@ -49,6 +49,10 @@ class Deployment:
 
     def wait_for_role(self, role_id: str, status: str = "open", timeout: float = 60.0) -> None:
         """Role specs and candidate events travel on different topics: wait until the spec is applied."""
+        self.wait_for_sql("SELECT status FROM role_specs WHERE role_id = :r", {"r": role_id}, status, timeout)
+
+    def wait_for_sql(self, query: str, params: dict, expected: Any, timeout: float = 60.0) -> None:
+        """Poll the deployment's database until the query's first column equals `expected`."""
         from sqlalchemy import create_engine, text
 
         engine = create_engine(self.database_url)
@@ -56,14 +60,13 @@ class Deployment:
         try:
             while time.monotonic() < deadline:
                 with engine.connect() as connection:
-                    row = connection.execute(text("SELECT status FROM role_specs WHERE role_id = :r"),
-                                             {"r": role_id}).first()
-                if row is not None and row[0] == status:
+                    row = connection.execute(text(query), params).first()
+                if row is not None and row[0] == expected:
                     return
                 time.sleep(0.2)
         finally:
             engine.dispose()
-        raise AssertionError(f"role {role_id} never reached status {status}")
+        raise AssertionError(f"{query} {params} never gave {expected!r}")
 
     def topic(self, logical: str) -> str:
         return self.prefix + logical

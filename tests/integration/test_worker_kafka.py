@@ -98,21 +98,24 @@ def test_role_lifecycle_and_notes(deployment):
 
 def test_scheduler_fires_follow_up_once_across_restarts_and_two_instances(deployment):
     deployment.start("worker")
-    first_scheduler = deployment.start("scheduler")
-    deployment.start("scheduler")  # a second instance: the lease keeps it idle
     long_tenure = profile_event("p6", "c-6", positions=[position("Engineer", "Northwind", start="2022-01")])
     deployment.send("profile-events", [long_tenure], key_field="candidate_id")
     past_note = note("n-5", "c-5", "Happy where he is; check back in 2 months.", occurred_at="2025-01-10T10:00:00Z")
     deployment.send("interview-notes", [past_note], key_field="candidate_id")
-    signals = deployment.read("candidate-signals", lambda m: any(s["type"] == "revisit_due" for s in m), timeout=90)
+    deployment.wait_for_sql("SELECT count(*) FROM candidates WHERE candidate_id IN ('c-5', 'c-6')", {}, 2)
+
+    leader = deployment.start("scheduler")
+    deployment.start("scheduler")  # a second instance: the lease keeps it on standby
+    wanted = {"revisit_due", "tenure_milestone"}
+    signals = deployment.read("candidate-signals", lambda m: wanted <= {s["type"] for s in m}, timeout=90)
     [revisit] = [s for s in signals if s["type"] == "revisit_due"]
     assert revisit["candidate_id"] == "c-5" and revisit["detail"]["due_on"] == "2025-03-10"
-    deployment.stop(first_scheduler)
-    deployment.start("scheduler")  # restarted: must not fire it again; its start-up tenure scan runs
-    signals = deployment.read("candidate-signals", lambda m: any(s["type"] == "tenure_milestone" for s in m), timeout=60)
     [tenure] = [s for s in signals if s["type"] == "tenure_milestone"]
     assert tenure["candidate_id"] == "c-6" and tenure["detail"]["window_months"] == 48
-    time.sleep(3)
+
+    deployment.stop(leader)  # the standby takes over; a restarted one joins: nothing fires twice
+    deployment.start("scheduler")
+    time.sleep(12)
     signals = deployment.read("candidate-signals", lambda m: False, timeout=3)
     assert [s["type"] for s in signals].count("revisit_due") == 1
     assert [s["type"] for s in signals].count("tenure_milestone") == 1

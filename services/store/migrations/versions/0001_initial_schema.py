@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:53:29.373275
+Create Date: 2026-11-23 12:18:30.559153
 """
 from alembic import op
 import sqlalchemy as sa
@@ -134,6 +134,12 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
+    op.create_table('scheduler_runs',
+    sa.Column('job', sa.String(length=60), nullable=False),
+    sa.Column('last_run_on', sa.String(length=10), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('job')
+    )
     op.create_table('signals',
     sa.Column('signal_id', sa.String(length=200), nullable=False),
     sa.Column('candidate_id', sa.String(length=200), nullable=False),
@@ -157,6 +163,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_signals_candidate_id'))
 
     op.drop_table('signals')
+    op.drop_table('scheduler_runs')
     op.drop_table('scheduler_lease')
     with op.batch_alter_table('role_specs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_role_specs_revision'))
