@@ -1,10 +1,11 @@
 """Scoring a (role, candidate) pair, the role index, and the alert state machine.
 
 Relevance follows CONTRACT.md section 2: every hard constraint met and fit >= threshold.
-fit = FLOOR + (1 - FLOOR) * (nice + (1 - nice) * bonus), where `nice` is the share of
-nice-to-haves met and `bonus` in [0, 1] mixes seniority closeness, domain and evidence
-freshness (BONUS_WEIGHTS). So meeting every hard constraint scores at least FLOOR (0.6)
-and having every nice-to-have scores exactly 1.0, as the contract demands.
+fit = FLOOR + (1 - FLOOR) * (nice + (1 - nice) * BONUS_SHARE * bonus), where `nice` is the
+share of nice-to-haves met and `bonus` in [0, 1] mixes seniority closeness, domain and
+evidence freshness (BONUS_WEIGHTS). So meeting every hard constraint scores at least FLOOR
+(0.6), having every nice-to-have scores exactly 1.0 as the contract demands, and missing a
+nice-to-have always scores below 1.0 (the bonus fills at most half of the gap).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from services.taxonomy import normalize_skill, skill_label
 
 FLOOR = 0.6
 BONUS_WEIGHTS = {"seniority": 0.5, "domain": 0.25, "freshness": 0.25}
+BONUS_SHARE = 0.5         # how much of the gap left by missing nice-to-haves the bonus can fill
 FRESH_DAYS = 180          # evidence newer than this is fully fresh
 STALE_DAYS = 3 * 365      # evidence older than this adds no freshness
 
@@ -138,7 +140,7 @@ def fit_score(role: Role, cand: CandidateFacts, now: datetime) -> float:
     bonus = (BONUS_WEIGHTS["seniority"] * _seniority_closeness(role, cand)
              + BONUS_WEIGHTS["domain"] * domain
              + BONUS_WEIGHTS["freshness"] * _freshness(role, cand, now))
-    return round(FLOOR + (1 - FLOOR) * (nice + (1 - nice) * bonus), 4)
+    return round(FLOOR + (1 - FLOOR) * (nice + (1 - nice) * BONUS_SHARE * bonus), 4)
 
 
 def evaluate(role: Role, cand: CandidateFacts, now: datetime) -> Evaluation:

@@ -71,26 +71,41 @@ def test_worker_restarted_mid_stream_neither_loses_nor_repeats(deployment):
     assert all(len(ids) == 1 for ids in per_candidate.values())
 
 
-def test_role_lifecycle_and_notes(deployment):
+def test_enter_stay_leave_reenter_and_role_lifecycle(deployment):
     deployment.start("worker")
     deployment.send("profile-events", [candidate("p1", "c-1", ["Python"], "2026-11-20T10:00:00Z")],
                     key_field="candidate_id")
-    deployment.send("role-specs", [role_spec("r-2")], key_field="role_id")
+    deployment.send("role-specs", [role_spec("r-2", exclude_companies=["Initech"])], key_field="role_id")
     deployment.wait_for_role("r-2")
     text = "Strong in Kafka and Flink; led the migration to k8s. No Rust experience yet."
     deployment.send("interview-notes", [note("n-88", "c-1", text)], key_field="candidate_id")
     messages = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-2", "c-1")) == 1)
     [alert] = alerts_for(messages, "r-2", "c-1")
     assert alert["triggered_by"] == "n-88" and any("n-88" in r["text"] for r in alert["reasons"])
+
+    def count(kind):
+        return lambda m: len(alerts_for(m, "r-2", "c-1", kind))
+
+    stays = candidate("p2", "c-1", ["Python", "Go"], "2026-11-21T10:00:00Z")
+    leaves = candidate("p3", "c-1", ["Python", "Go"], "2026-11-22T10:00:00Z", company="Initech")
+    deployment.send("profile-events", [stays, leaves], key_field="candidate_id")
+    messages = deployment.read("match-alerts", lambda m: count("match.withdrawn")(m) == 1)
+    assert count("match.alert")(messages) == 1  # staying relevant (p2) sent nothing
+    [withdrawn] = alerts_for(messages, "r-2", "c-1", "match.withdrawn")
+    assert withdrawn["triggered_by"] == "p3" and any("Initech" in r["text"] for r in withdrawn["reasons"])
+    back = candidate("p4", "c-1", ["Python"], "2026-11-23T10:00:00Z", company="Northwind")
+    deployment.send("profile-events", [back], key_field="candidate_id")
+    messages = deployment.read("match-alerts", lambda m: count("match.alert")(m) == 2)
+    assert len({a["alert_id"] for a in alerts_for(messages, "r-2", "c-1")}) == 2
+
     deployment.send("role-specs", [role_spec("r-2", status="closed")], key_field="role_id")
-    messages = deployment.read("match-alerts", lambda m: alerts_for(m, "r-2", "c-1", "match.withdrawn"))
-    assert len(alerts_for(messages, "r-2", "c-1", "match.withdrawn")) == 1
+    messages = deployment.read("match-alerts", lambda m: count("match.withdrawn")(m) == 2)
     deployment.send("role-specs", [role_spec("r-2", status="open")], key_field="role_id")
-    messages = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-2", "c-1")) == 2)
-    assert len(alerts_for(messages, "r-2", "c-1")) == 2
+    messages = deployment.read("match-alerts", lambda m: count("match.alert")(m) == 3)
+    assert count("match.alert")(messages) == 3
     deployment.send("role-specs", [("r-2", None)])
-    messages = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-2", "c-1", "match.withdrawn")) == 2)
-    assert len(alerts_for(messages, "r-2", "c-1", "match.withdrawn")) == 2
+    messages = deployment.read("match-alerts", lambda m: count("match.withdrawn")(m) == 3)
+    assert count("match.withdrawn")(messages) == 3
     signals = deployment.read("candidate-signals", lambda m: len(m) >= 3)
     assert {s["detail"].get("skill") for s in signals if s["type"] == "new_skill"} >= {"kafka", "flink", "kubernetes"}
     assert "rust" not in {s["detail"].get("skill") for s in signals}

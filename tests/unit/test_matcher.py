@@ -34,6 +34,11 @@ def test_every_nice_to_have_scores_one():
     assert evaluate(role(), cand(("python", "kafka", "flink", "kubernetes")), NOW).fit == 1.0
 
 
+def test_missing_a_nice_to_have_never_scores_one_even_with_a_perfect_bonus():
+    facts = cand(("python", "kafka", "flink"))
+    assert evaluate(role(seniority=["senior"], domains=["fintech"]), facts, NOW).fit < 1.0
+
+
 def test_fit_is_within_bounds_for_many_shapes():
     for nice in ([], ["Flink"], ["Flink", "Rust", "Go"]):
         for skills in (("python", "kafka"), ("python", "kafka", "flink")):

@@ -1,0 +1,39 @@
+from datetime import date
+
+from services.readiness import BASE, WEIGHTS, estimate
+
+TODAY = date(2026, 11, 23)
+
+
+def view(start="2024-01", open_to_work=None):
+    current = {"title": "Engineer", "company": "Northwind", "start": start, "end": None}
+    return {"current": current, "positions": [current], "open_to_work": open_to_work}
+
+
+def test_base_when_nothing_is_known():
+    assert estimate({}, {}, TODAY).score == BASE and estimate({}, {}, TODAY).reasons == []
+
+
+def test_open_to_work_and_tenure_window_raise_it_with_reasons():
+    result = estimate(view("2023-06", open_to_work=True), {}, TODAY)
+    assert result.score == round(BASE + WEIGHTS["open_to_work"] + WEIGHTS["tenure_window"], 3)
+    assert any("open to work" in r for r in result.reasons) and any("3y 5m at Northwind" in r for r in result.reasons)
+
+
+def test_recent_move_and_short_tenure_lower_it():
+    result = estimate(view("2026-09"), {"last_move_on": "2026-09-01", "last_move_type": "role_change"}, TODAY)
+    assert result.score < BASE and any("recent role change" in r for r in result.reasons)
+
+
+def test_stated_interest_counts_while_fresh_only():
+    fresh = {"interest": {"kind": "interested", "surface": "open to offers", "on": "2026-11-01"}}
+    stale = {"interest": {"kind": "interested", "surface": "open to offers", "on": "2025-01-01"}}
+    assert estimate({}, fresh, TODAY).score > BASE
+    assert estimate({}, stale, TODAY).score == BASE
+
+
+def test_due_follow_up_and_bounds():
+    facts = {"revisit_due_on": "2026-11-01", "interest": {"kind": "interested", "surface": "x", "on": "2026-11-20"}}
+    result = estimate(view("2019-01", open_to_work=True), facts, TODAY)
+    assert result.score == 1.0 and any("follow-up due" in r for r in result.reasons)
+    assert estimate(view("2026-10"), {"last_move_on": "2026-10-01", "interest": {"kind": "not_looking", "surface": "happy", "on": "2026-11-20"}}, TODAY).score >= 0.0
