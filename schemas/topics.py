@@ -1,4 +1,4 @@
-"""Topic names. The first six are the public contract; `radar-timers` is internal.
+"""Topic names. The first six are the public contract; `radar-timers` and `radar-rekeyed` are internal.
 
 RADAR_TOPIC_PREFIX (default empty) puts every topic under a prefix, for several
 deployments or test runs sharing one cluster.
@@ -16,6 +16,9 @@ LOGICAL_NAMES = {
     "dead_letters": "dead-letters",
     # The scheduler turns time into events here; the worker consumes them.
     "timers": "radar-timers",
+    # Candidate events whose Kafka key was not their candidate_id, re-keyed so that each
+    # candidate's events land on one partition (one worker, in order).
+    "rekeyed": "radar-rekeyed",
 }
 
 
@@ -29,6 +32,7 @@ class Topics:
         self.match_alerts = prefix + "match-alerts"
         self.dead_letters = prefix + "dead-letters"
         self.timers = prefix + "radar-timers"
+        self.rekeyed = prefix + "radar-rekeyed"
 
     def physical(self, logical: str) -> str:
         return self.prefix + logical

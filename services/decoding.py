@@ -21,6 +21,8 @@ MODEL_BY_TOPIC: dict[str, type[BaseModel]] = {  # by logical topic name
 
 @dataclass(frozen=True)
 class RawRecord:
+    """A record as consumed. A re-keyed record keeps the topic, partition and offset it was
+    first consumed from, so decoding and dead letters speak of the original."""
     topic: str
     partition: Optional[int]
     offset: Optional[int]
@@ -30,6 +32,29 @@ class RawRecord:
     @property
     def position(self) -> str:
         return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+REKEY_HEADER = "radar-origin"  # "topic/partition/offset" of a re-keyed record
+
+
+def misrouted_candidate_id(record: RawRecord) -> Optional[str]:
+    """The candidate_id a candidate event should have been keyed by, when its key differs.
+
+    None when the record is keyed right, or cannot be read (decoding will dead-letter it)."""
+    if record.value is None or TOPICS.logical(record.topic) not in CANDIDATE_TOPICS:
+        return None
+    try:
+        candidate_id = json.loads(record.value).get("candidate_id")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(candidate_id, str) or not candidate_id:
+        return None
+    return None if record.key == candidate_id.encode() else candidate_id
+
+
+def from_rekeyed(key: Optional[bytes], value: Optional[bytes], origin: str) -> RawRecord:
+    topic, partition, offset = origin.rsplit("/", 2)
+    return RawRecord(topic, int(partition), int(offset), key, value)
 
 
 @dataclass(frozen=True)
@@ -44,6 +69,9 @@ class Rejected:
 
 
 Decoded = Union[ProfileEvent, InterviewNote, RoleSpec, TimerEvent, RoleTombstone, Rejected]
+
+
+CANDIDATE_TOPICS = ("profile-events", "interview-notes", "radar-timers")
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -12,6 +12,7 @@ OUTCOMES = Counter("radar_outcomes_total", "What the worker did with records",
                    ["outcome"])  # processed, duplicate, stale, dead_letter
 SIGNALS = Counter("radar_signals_total", "Signals detected", ["type"])
 ALERTS = Counter("radar_alerts_total", "Match alerts written to the outbox", ["type"])
+REKEYED = Counter("radar_rekeyed_total", "Candidate events forwarded to radar-rekeyed (key was not the candidate_id)")
 OUTBOX_PUBLISHED = Counter("radar_outbox_published_total", "Outbox messages acknowledged by Kafka", ["topic"])
 BATCH_SECONDS = Histogram("radar_batch_seconds", "Time to process and commit one batch",
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from schemas import TOPICS
 from services import metrics
 from services.config import Settings
-from services.decoding import RawRecord
+from services.decoding import REKEY_HEADER, RawRecord, from_rekeyed, misrouted_candidate_id
 from services.logs import get_logger
 from services.pipeline import BatchResult, Pipeline
 from services.relay import OutboxClaim, prune_sent
@@ -53,13 +53,16 @@ class Worker:
             stream_wait_empty=False, datadir=str(datadir),
         )
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-        candidate_topics = app.topic(TOPICS.profile_events, TOPICS.interview_notes, TOPICS.timers, **raw)
+        candidate_topics = app.topic(TOPICS.profile_events, TOPICS.interview_notes, TOPICS.timers,
+                                     TOPICS.rekeyed, **raw)
         role_topic = app.topic(TOPICS.role_specs, **raw)
 
         @app.agent(candidate_topics, name="candidate-events")
         async def candidate_events(stream):
             async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
-                await self.handle([_record(e) for e in events])
+                records = await self.route(app, [_record(e) for e in events])
+                if records:
+                    await self.handle(records)
 
         @app.agent(role_topic, name="role-specs")
         async def role_specs(stream):
@@ -94,6 +97,26 @@ class Worker:
             self.outbox_ready.set()
         return result
 
+    async def route(self, app: faust.App, records: list[RawRecord]) -> list[RawRecord]:
+        """Forward events keyed by something other than their candidate_id to `radar-rekeyed`,
+        keyed right, so a candidate's events meet on one partition; return the rest.
+
+        The forward is acknowledged by Kafka before the original is; a crash in between
+        forwards it twice, and the second copy is skipped as a duplicate event id."""
+        keep, forwards = [], []
+        for record in records:
+            candidate_id = misrouted_candidate_id(record)
+            if candidate_id is None:
+                keep.append(record)
+                continue
+            headers = [(REKEY_HEADER, record.position.encode())]
+            forwards.append(await app.producer.send(TOPICS.rekeyed, candidate_id.encode(), record.value,
+                                                    None, None, headers))
+        for future in forwards:
+            await future
+        metrics.REKEYED.inc(len(forwards))
+        return keep
+
     async def relay_forever(self, app: faust.App) -> None:
         """Publish outbox rows in order and mark them sent once Kafka acknowledged them."""
         while not app.should_stop:
@@ -126,5 +149,8 @@ class Worker:
 
 def _record(event) -> RawRecord:
     message = event.message
+    origin = dict(message.headers or []).get(REKEY_HEADER) if message.topic == TOPICS.rekeyed else None
+    if origin:
+        return from_rekeyed(message.key, message.value, origin.decode())
     return RawRecord(topic=message.topic, partition=message.partition, offset=message.offset,
                      key=message.key, value=message.value)

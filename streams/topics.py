@@ -18,7 +18,7 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     partition so that every role change is applied in order by a single owner."""
     partitions, replication = settings.topic_partitions, settings.topic_replication
     keyed = [TOPICS.profile_events, TOPICS.interview_notes, TOPICS.candidate_signals, TOPICS.match_alerts,
-             TOPICS.dead_letters, TOPICS.timers]
+             TOPICS.dead_letters, TOPICS.timers, TOPICS.rekeyed]
     specs = [NewTopic(name, partitions, replication) for name in keyed]
     specs.append(NewTopic(TOPICS.role_specs, 1, replication,
                           topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}))

@@ -33,7 +33,7 @@ def test_alert_signals_duplicates_and_dead_letters(deployment):
     second = candidate("p2", "c-1", ["Python", "Kafka"], "2026-11-21T10:00:00Z")
     deployment.send("profile-events", [first, b"{not json", {"event_id": "x"}, second, second], key_field="candidate_id")
     later = candidate("p3", "c-2", ["Python", "Kafka"], "2026-11-21T11:00:00Z")
-    deployment.send("profile-events", [later], key_field="candidate_id")
+    deployment.send("profile-events", [later])  # no key: the worker re-keys it by candidate_id
 
     alerts = deployment.read("match-alerts", lambda m: len(alerts_for(m, "r-7", "c-2")) >= 1)
     [alert] = alerts_for(alerts, "r-7", "c-1")

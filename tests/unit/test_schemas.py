@@ -92,3 +92,16 @@ def test_dead_letter_keeps_original_bytes_and_position():
     letter = dead_letter(record("profile-events", b"\xffbad", key=b"c-1"), "malformed JSON", now="2026-01-01T00:00:00Z")
     assert letter.partition == 0 and letter.offset == 7 and letter.key == "c-1"
     assert letter.value_base64 is not None and letter.error == "malformed JSON"
+
+
+def test_misrouted_candidate_events_are_found_by_the_id_in_the_value():
+    from services.decoding import from_rekeyed, misrouted_candidate_id
+
+    event = json.dumps({"candidate_id": "c-1"}).encode()
+    assert misrouted_candidate_id(record("profile-events", event, key=b"c-1")) is None
+    assert misrouted_candidate_id(record("profile-events", event)) == "c-1"
+    assert misrouted_candidate_id(record("interview-notes", event, key=b"other")) == "c-1"
+    assert misrouted_candidate_id(record("profile-events", b"{bad")) is None  # dead-lettered later
+    assert misrouted_candidate_id(record("role-specs", event)) is None
+    original = from_rekeyed(b"c-1", event, "profile-events/2/41")
+    assert (original.topic, original.partition, original.offset, original.key) == ("profile-events", 2, 41, b"c-1")
