@@ -70,9 +70,16 @@ def load_states(session: Session, candidate_ids: Iterable[str], with_snapshots: 
             states[row.candidate_id].row = row
         for skill in session.scalars(select(CandidateSkill).where(CandidateSkill.candidate_id.in_(part))):
             states[skill.candidate_id].skills[skill.skill] = skill
-        for match in session.scalars(select(MatchState).where(MatchState.candidate_id.in_(part))):
+        for match in session.scalars(_locked(session, select(MatchState).where(MatchState.candidate_id.in_(part)))):
             states[match.candidate_id].matches[match.role_id] = match
         if with_snapshots:
             for snap in session.scalars(select(ProfileSnapshot).where(ProfileSnapshot.candidate_id.in_(part))):
                 states[snap.candidate_id].snapshots[snap.source] = snap
     return states
+
+
+def _locked(session: Session, query):
+    """On PostgreSQL, match-state rows are locked for the transaction: the worker that owns
+    a candidate and the one applying a role change never both decide the same transition
+    (one waits; a deadlock or unique clash fails a batch, which is retried)."""
+    return query.with_for_update() if session.bind.dialect.name == "postgresql" else query
