@@ -5,7 +5,7 @@ import time
 from typing import Any, Optional
 
 from fastapi import Body, FastAPI, HTTPException, Query, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
@@ -43,6 +43,23 @@ class StoreCollector:
             role_family.add_metric([status], count)
         yield role_family
         yield GaugeMetricFamily("radar_relevant_pairs", "(role, candidate) pairs currently relevant", value=relevant)
+
+
+CONSUMER_LAG = Gauge("radar_consumer_lag", "Input messages the worker group has not consumed yet", ["topic"])
+LAG_UP = Gauge("radar_consumer_lag_up", "1 when the last consumer-lag reading succeeded")
+
+
+async def _update_lag(settings: Settings) -> None:
+    from streams.lag import consumer_lag
+
+    try:
+        lag = await consumer_lag(settings.kafka_bootstrap, settings.app_id)
+    except Exception:  # broker unreachable: say so rather than show stale numbers
+        LAG_UP.set(0)
+        return
+    LAG_UP.set(1)
+    for topic, value in lag.items():
+        CONSUMER_LAG.labels(topic=topic).set(value)
 
 
 def _epoch(moment) -> float:
@@ -86,7 +103,8 @@ def create_app(settings: Settings, produce=None) -> FastAPI:
         return {"status": "ok" if healthy else "degraded", "checks": checks}
 
     @app.get("/metrics")
-    def metrics() -> Response:
+    async def metrics() -> Response:
+        await _update_lag(settings)
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/alerts")

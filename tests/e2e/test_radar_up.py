@@ -56,6 +56,7 @@ def test_radar_up_end_to_end(tmp_path):
         wait_for(lambda: json.loads(http_get(f"http://127.0.0.1:{api_port}/alerts")[1]), 30, "the alert in the API")
         status, metrics = http_get(f"http://127.0.0.1:{api_port}/metrics")
         assert status == 200 and "radar_outbox_backlog" in metrics
+        assert "radar_consumer_lag_up 1.0" in metrics and "radar_consumer_lag{topic=" in metrics
         status, body = http_get(f"http://127.0.0.1:{api_port}/roles/r-7/shortlist")
         assert json.loads(body)["candidates"][0]["candidate_id"] == "c-1"
     finally:
