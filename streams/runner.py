@@ -24,5 +24,6 @@ def run_worker(settings: Settings) -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = Worker(settings)
     log.info("worker_starting", bootstrap=settings.kafka_bootstrap, partitions=settings.topic_partitions)
-    faust.Worker(worker.app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True,
-                 redirect_stdouts=False).execute_from_commandline()
+    # Faust's own lines are not JSON: keep them to warnings unless debugging.
+    faust_level = "debug" if settings.log_level == "DEBUG" else "warn"
+    faust.Worker(worker.app, loglevel=faust_level, quiet=True, redirect_stdouts=False).execute_from_commandline()
