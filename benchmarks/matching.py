@@ -2,7 +2,7 @@
 
     python benchmarks/matching.py [--quick] [--database-url URL]
 
-1. Candidate event: RoleIndex.candidate_roles + evaluate, against evaluate on every role,
+1. Candidate event: roles_to_evaluate (RoleIndex.candidate_roles + the cheap hard-constraint check) + evaluate, against evaluate on every role,
    for synthetic catalogues of 100, 1,000 and 10,000 roles.
 2. Role event: queries.candidates_for_role + load_states + evaluate, against reading every
    stored candidate, for 10k, 100k and (full run) 1M candidates in a scratch database
@@ -27,11 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, inspect, select  # noqa: E402
 
 from schemas import RoleSpec  # noqa: E402
 from services.context import chunks, load_states  # noqa: E402
-from services.matcher import CandidateFacts, Role, RoleIndex, SkillFact, evaluate  # noqa: E402
+from services.matcher import (  # noqa: E402
+    ANY_LEVEL, CandidateFacts, Role, RoleIndex, SkillFact, evaluate, roles_to_evaluate,
+)
 from services.places import city_of  # noqa: E402
 from services.store import queries  # noqa: E402
 from services.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
@@ -129,14 +131,15 @@ def best_of(runs: int, fn) -> float:
 
 
 def indexed_candidate_events(index: RoleIndex, candidates: list[CandidateFacts]) -> None:
+    # What the pipeline does per candidate event (with no relevant pair to leave).
     for cand in candidates:
-        for role in index.candidate_roles(cand.skills):
+        for role in roles_to_evaluate(index, cand, ()):
             evaluate(role, cand, NOW)
 
 
 def candidate_lookups(index: RoleIndex, candidates: list[CandidateFacts]) -> None:
     for cand in candidates:
-        index.candidate_roles(cand.skills)
+        index.candidate_roles(cand.skills, cand.seniority)
 
 
 def brute_candidate_events(roles: list[Role], candidates: list[CandidateFacts]) -> None:
@@ -145,9 +148,10 @@ def brute_candidate_events(roles: list[Role], candidates: list[CandidateFacts]) 
             evaluate(role, cand, NOW)
 
 
-def postings_scanned(index: RoleIndex, skills) -> int:
+def postings_scanned(index: RoleIndex, cand: CandidateFacts) -> int:
     # Reads the index's private postings, only to explain where the time goes.
-    return sum(len(index._postings.get(s, ())) for s in skills)
+    levels = (ANY_LEVEL, cand.seniority) if cand.seniority else (ANY_LEVEL,)
+    return sum(len(index._postings.get((s, level), ())) for s in [None, *cand.skills] for level in levels)
 
 
 def bench_candidate_events(sizes: list[int], candidate_count: int, brute_evaluations: int) -> None:
@@ -171,8 +175,8 @@ def bench_candidate_events(sizes: list[int], candidate_count: int, brute_evaluat
         sample = candidates[:max(20, min(len(candidates), brute_evaluations // size))]
         brute = best_of(1, lambda: brute_candidate_events(roles, sample)) / len(sample)
         baseline = baseline or indexed
-        scanned = statistics.mean(postings_scanned(index, c.skills) for c in candidates)
-        evaluated = statistics.mean(len(index.candidate_roles(c.skills)) for c in candidates)
+        scanned = statistics.mean(postings_scanned(index, c) for c in candidates)
+        evaluated = statistics.mean(len(roles_to_evaluate(index, c, ())) for c in candidates)
         print(f"{size:>7,} {indexed * 1e6:>14.1f} {lookup * 1e6:>12.1f} {brute * 1e6:>12.1f} {brute / indexed:>13.1f}x"
               f" {indexed / baseline:>14.2f}x {scanned:>11.1f} {evaluated:>13.2f} {len(sample):>9,} cands")
 
@@ -204,7 +208,8 @@ def load_candidates(url: str, rng: random.Random, start: int, stop: int) -> floa
             conn.exec_driver_sql("PRAGMA synchronous=OFF")
             conn.exec_driver_sql("PRAGMA cache_size=-1000000")
         for batch_start in range(start, stop, LOAD_BATCH):
-            batch = [synthetic_candidate(rng, i, (6, 18)) for i in range(batch_start, min(stop, batch_start + LOAD_BATCH))]
+            numbers = range(batch_start, min(stop, batch_start + LOAD_BATCH))
+            batch = [synthetic_candidate(rng, i, (6, 18)) for i in numbers]
             conn.execute(insert(Candidate.__table__), [candidate_row(c) for c in batch])
             conn.execute(insert(CandidateSkill.__table__), [row for c in batch for row in skill_rows(c)])
             conn.commit()
@@ -236,7 +241,8 @@ def brute_role_event(session_factory, role: Role, limit: int) -> tuple[float, in
     """Seconds to read (up to `limit`) stored candidates with their skills and evaluate each."""
     with session_factory() as session:
         start = time.perf_counter()
-        candidate_ids = list(session.scalars(select(Candidate.candidate_id).order_by(Candidate.candidate_id).limit(limit)))
+        query = select(Candidate.candidate_id).order_by(Candidate.candidate_id).limit(limit)
+        candidate_ids = list(session.scalars(query))
         for part in chunks(candidate_ids, 5_000):
             evaluate_candidates(session, role, part)
             session.expunge_all()
@@ -244,12 +250,13 @@ def brute_role_event(session_factory, role: Role, limit: int) -> tuple[float, in
 
 
 def bench_role_events(url: str, sizes: list[int], role_count: int, brute_roles: int, brute_sample: int) -> None:
-    upgrade(url)
     engine = make_engine(url)
+    if inspect(engine).has_table("candidates"):
+        with engine.connect() as conn:
+            if conn.scalar(select(func.count()).select_from(Candidate)):
+                sys.exit(f"refusing to load into a non-empty database: {engine.url!r}")
+    upgrade(url)
     session_factory = make_session_factory(engine)
-    with session_factory() as session:
-        if session.scalar(select(func.count()).select_from(Candidate)):
-            sys.exit(f"refusing to load into a non-empty database: {engine.url!r}")
     rng = random.Random(SEED + 1)
     roles = [synthetic_role(random.Random(SEED + 2 + i), i, status="open") for i in range(role_count)]
     results, edges, loaded = [], [], 0
@@ -335,7 +342,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="an EMPTY scratch database (default: SQLite in a temp dir)")
     args = parser.parse_args()
     began = time.perf_counter()
-    print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), Python {platform.python_version()}"
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"machine: {os.cpu_count()} CPUs (nproc {nproc}), Python {platform.python_version()}"
           f" ({platform.python_implementation()}), {platform.platform()}; seed {SEED}"
           + (", --quick" if args.quick else ""))
 

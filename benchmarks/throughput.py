@@ -199,7 +199,8 @@ def make_role(rng: random.Random, number: int) -> RoleSpec:
     must_have = pick_skills(rng, rng.randint(2, 3))
     first_level = rng.randrange(len(LEVELS) - 2)
     return RoleSpec(
-        role_id=f"r-{number:05d}", title="Engineer", status="open" if rng.random() < 0.9 else rng.choice(["paused", "closed"]),
+        role_id=f"r-{number:05d}", title="Engineer",
+        status="open" if rng.random() < 0.9 else rng.choice(["paused", "closed"]),
         must_have=[SKILL_NAMES[k] for k in must_have],
         nice_to_have=[SKILL_NAMES[k] for k in pick_skills(rng, rng.randint(0, 3), exclude=must_have)],
         seniority=[] if rng.random() < 0.4 else LEVELS[first_level:first_level + rng.randint(2, 3)],
@@ -263,15 +264,17 @@ def preload(url: str, sizes: Sizes, specs: list[RoleSpec], index: RoleIndex) -> 
     upgrade(url)
     engine = make_engine(url)
     counts: Counter = Counter()
-    batches = [range(start, min(sizes.candidates, start + LOAD_BATCH)) for start in range(0, sizes.candidates, LOAD_BATCH)]
+    batches = [range(start, min(sizes.candidates, start + LOAD_BATCH))
+               for start in range(0, sizes.candidates, LOAD_BATCH)]
     # fork: the pool shares NOW and the role index with this process.
     pool = ProcessPoolExecutor(len(os.sched_getaffinity(0)), mp_context=multiprocessing.get_context("fork"),
                                initializer=_pool_init, initargs=(index,))
     with pool, engine.connect() as conn:
-        if conn.scalar(select(func.count()).select_from(Candidate)) or conn.scalar(select(func.count()).select_from(RoleSpecRow)):
+        if any(conn.scalar(select(func.count()).select_from(table)) for table in (Candidate, RoleSpecRow)):
             sys.exit(f"refusing to load into a non-empty database: {engine.url!r}")
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA synchronous=OFF")
+            conn.exec_driver_sql("PRAGMA cache_size=-1000000")
         insert_roles(conn, specs)
         for rows in pool.map(seed_rows, batches):
             counts += insert_candidates(conn, rows)
@@ -553,28 +556,33 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
 
 
-def machine_line(quick: bool) -> str:
-    return (f"machine   nproc {len(os.sched_getaffinity(0))} ({os.cpu_count()} CPUs), Python {platform.python_version()}"
-            f" ({platform.python_implementation()}), {platform.platform()}" + ("; --quick" if quick else ""))
+def machine_line(quick: bool, load_before: float) -> str:
+    return (f"machine   nproc {len(os.sched_getaffinity(0))} ({os.cpu_count()} CPUs),"
+            f" Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()};"
+            f" load average {load_before:.2f} before,"
+            f" {os.getloadavg()[0]:.2f} after" + ("; --quick" if quick else ""))
 
 
 def print_report(r: dict) -> None:
     sizes, counts, run, settings = r["sizes"], r["counts"], r["pipeline"], r["settings"]
     bare_rate, lat = sizes.events / r["bare_s"], r["latencies"]
     print("\n" + "=" * 78)
-    print(machine_line(r["quick"]))
-    print(f"store     {r['dialect']}: {sizes.roles:,} role specs ({r['open_roles']:,} open), {sizes.candidates:,} candidates,"
+    print(machine_line(r["quick"], r["load_before"]))
+    print(f"store     {r['dialect']}: {sizes.roles:,} role specs ({r['open_roles']:,} open),"
+          f" {sizes.candidates:,} candidates,"
           f" {counts['skills']:,} skill rows, {counts['matches']:,} relevant pairs; loaded in {r['load_s']:.0f}s")
     print(f"worker    1 process, {PARTITIONS} partitions, batch {settings.batch_size} / {settings.batch_within_s}s,"
           f" log level {settings.log_level}; warm-up (join + role index) {r['warmup_s']:.1f}s")
     print("-" * 78)
     print(f"{'throughput':<44}{'events':>9}{'seconds':>10}{'events/s':>12}")
     print(f"{'bare aiokafka loop (decode + produce)':<44}{sizes.events:>9,}{r['bare_s']:>10.2f}{bare_rate:>12,.0f}")
-    print(f"{'pipeline: first produce -> last committed':<44}{run.events:>9,}{run.committed_s:>10.2f}{run.rate:>12,.0f}")
+    print(f"{'pipeline: first produce -> last committed':<44}{run.events:>9,}{run.committed_s:>10.2f}"
+          f"{run.rate:>12,.0f}")
     print(f"{'pipeline: first produce -> outbox relayed':<44}{run.events:>9,}{run.relayed_s:>10.2f}"
           f"{run.events / run.relayed_s:>12,.0f}")
     print(f"{'  (producing the events alone took)':<44}{'':>9}{run.produced_s:>10.2f}")
-    print(f"{'pipeline / bare loop':<44}{'':>19}{run.rate / bare_rate:>12.1%}   (bare is {bare_rate / run.rate:.0f}x faster)")
+    print(f"{'pipeline / bare loop':<44}{'':>19}{run.rate / bare_rate:>12.1%}"
+          f"   (bare is {bare_rate / run.rate:.0f}x faster)")
     print(f"emitted   {run.emitted['candidate-signals']:,} signals, {run.emitted['match-alerts']:,} alerts,"
           f" {run.emitted['dead-letters']:,} dead letters")
     print("-" * 78)
@@ -586,10 +594,24 @@ def print_report(r: dict) -> None:
               f"  max {lat[-1] * 1e3:,.0f}  (min {lat[0] * 1e3:,.0f})")
     else:
         print()
+    if r["changed"]:
+        print("WARNING   project files changed during the run (numbers may mix two versions):",
+              ", ".join(r["changed"]))
     print("=" * 78)
 
 
 # --- main --------------------------------------------------------------------------------------
+
+def source_mtimes() -> dict[str, float]:
+    """The project's Python files: the preload and the worker must run the same code."""
+    return {str(path.relative_to(REPO)): path.stat().st_mtime
+            for folder in ("services", "streams", "schemas") for path in (REPO / folder).rglob("*.py")}
+
+
+def changed_since(before: dict[str, float]) -> list[str]:
+    after = source_mtimes()
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
 
 def step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -604,6 +626,23 @@ def build_roles(count: int) -> tuple[list[RoleSpec], RoleIndex]:
     return specs, index
 
 
+def start_kafka(kafka: LocalKafka):
+    """Start the broker; returns how to stop it (and remove its files when this run created them)."""
+    fresh = not kafka.dir.exists()
+    kafka.up()
+
+    def stop() -> None:
+        kafka.down()
+        if fresh:
+            shutil.rmtree(kafka.dir, ignore_errors=True)
+    return stop
+
+
+def warm_up_event(number: int) -> dict:
+    seed = make_seed(number)
+    return seed.event("warm-up", pick_skills(random.Random(SEED), 1, exclude=seed.skills)[0])
+
+
 def choose_candidates(sizes: Sizes) -> tuple[int, list[int], list[int]]:
     """Warm-up candidate, throughput candidates, and the pool latency targets come from: disjoint."""
     order = random.Random(SEED + 3).sample(range(sizes.candidates), sizes.candidates)
@@ -612,12 +651,11 @@ def choose_candidates(sizes: Sizes) -> tuple[int, list[int], list[int]]:
 
 def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     sizes = QUICK if args.quick else FULL
+    load_before, mtimes = os.getloadavg()[0], source_mtimes()
     url = args.database_url or f"sqlite:///{workdir}/radar.db"
     kafka = LocalKafka(Path.home() / ".radar" / "kafka", port=free_port())
-    fresh_dir = not kafka.dir.exists()
     step(f"starting Kafka on {kafka.bootstrap}")
-    kafka.up()
-    cleanup.append(lambda: (kafka.down(), fresh_dir and shutil.rmtree(kafka.dir, ignore_errors=True)))
+    cleanup.append(start_kafka(kafka))
     asyncio.run(create_topics(kafka.bootstrap, [PREFIX + "bench-in", PREFIX + "bench-out"]))
 
     specs, index = build_roles(sizes.roles)
@@ -635,8 +673,7 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     step("starting the worker")
     worker = WorkerProcess(kafka.bootstrap, url, workdir)
     cleanup.append(worker.stop)
-    warm = make_seed(warm_number)
-    warmup_s = asyncio.run(warm_up(kafka.bootstrap, worker, warm.event("warm-up", pick_skills(random.Random(1), 1, warm.skills)[0])))
+    warmup_s = asyncio.run(warm_up(kafka.bootstrap, worker, warm_up_event(warm_number)))
 
     probe = StoreProbe(url)
     cleanup.append(probe.engine.dispose)
@@ -649,7 +686,8 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     return {"quick": args.quick, "sizes": sizes, "counts": counts, "load_s": load_s, "bare_s": bare_s,
             "dialect": probe.engine.dialect.name, "open_roles": sum(s.status == "open" for s in specs),
             "settings": Settings.from_env(), "warmup_s": warmup_s, "pipeline": pipeline, "latency_rate": rate,
-            "latency_events": lat_events, "latencies": latencies}
+            "latency_events": lat_events, "latencies": latencies,
+            "load_before": load_before, "changed": changed_since(mtimes)}
 
 
 def raise_interrupt(_signum, _frame) -> None:
@@ -658,7 +696,7 @@ def raise_interrupt(_signum, _frame) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller run (about 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="smaller run (about half a minute; the full run takes about 5 minutes)")
     parser.add_argument("--database-url", help="an EMPTY scratch database (default: SQLite in a temp dir)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, raise_interrupt)

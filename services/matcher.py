@@ -106,6 +106,17 @@ def hard_constraint_failures(role: Role, cand: CandidateFacts) -> list[str]:
     return failures
 
 
+def could_be_relevant(role: Role, cand: CandidateFacts) -> bool:
+    """The hard constraints as one cheap boolean (no reasons built): the hot path asks this
+    first and runs `evaluate` only on roles that pass or that the candidate is leaving."""
+    return (role.status == "open" and not cand.do_not_contact
+            and all(s in cand.skills for s in role.must_have)
+            and not (cand.company and company_key(cand.company) in role.exclude_companies)
+            and (not role.seniority or cand.seniority in role.seniority)
+            and (role.min_years is None or (cand.years_experience is not None and cand.years_experience >= role.min_years))
+            and (not role.locations or role.remote or places.location_matches(cand.location, role.locations)))
+
+
 def _fmt_years(years: Optional[float]) -> str:
     return "unknown years" if years is None else f"{years:g} years"
 
@@ -198,20 +209,25 @@ def stable_id(prefix: str, *parts: object) -> str:
 
 # --- the inverted index over must-haves ---------------------------------------------
 
-class RoleIndex:
-    """Every open-or-not role, indexed by one must-have skill each.
+ANY_LEVEL = "*"
 
-    A candidate with skills S can only meet a role whose must-haves are all in S, so
-    each role is filed under a single one of its must-haves (the one with the shortest
-    posting list when it is added). Looking roles up for S touches only the posting
-    lists of S: the cost follows the candidate's skills, not the catalogue's size.
+
+class RoleIndex:
+    """Every role, indexed by one must-have skill and by the seniority levels it accepts.
+
+    A candidate with skills S at level L can only meet a role whose must-haves are all in
+    S and whose seniority list is empty or holds L. So each role is filed under a single
+    one of its must-haves (the one with the shortest posting list when it is added) once
+    per accepted level (or under ANY_LEVEL). Looking roles up touches only the postings of
+    (s, L) and (s, ANY_LEVEL) for s in S: the cost follows the candidate's skills and the
+    roles that could really match, not the catalogue's size.
     """
 
     def __init__(self) -> None:
         self.roles: dict[str, Role] = {}
-        self._postings: dict[str, set[str]] = defaultdict(set)
-        self._filed_under: dict[str, Optional[str]] = {}
-        self._no_must_have: set[str] = set()
+        self._postings: dict[tuple[Optional[str], str], set[str]] = defaultdict(set)
+        self._filed_under: dict[str, list[tuple[Optional[str], str]]] = {}
+        self._skill_load: dict[str, int] = defaultdict(int)
 
     def __len__(self) -> int:
         return len(self.roles)
@@ -219,36 +235,55 @@ class RoleIndex:
     def upsert(self, role: Role) -> None:
         self.remove(role.role_id)
         self.roles[role.role_id] = role
-        if not role.must_have:
-            self._no_must_have.add(role.role_id)
-            self._filed_under[role.role_id] = None
-            return
-        key = min(role.must_have, key=lambda s: len(self._postings.get(s, ())))
-        self._postings[key].add(role.role_id)
-        self._filed_under[role.role_id] = key
+        skill = min(role.must_have, key=lambda s: (self._skill_load[s], s)) if role.must_have else None
+        keys = [(skill, level) for level in sorted(role.seniority)] or [(skill, ANY_LEVEL)]
+        for key in keys:
+            self._postings[key].add(role.role_id)
+        if skill is not None:
+            self._skill_load[skill] += 1
+        self._filed_under[role.role_id] = keys
 
     def remove(self, role_id: str) -> None:
         if role_id not in self.roles:
             return
-        key = self._filed_under.pop(role_id)
-        if key is None:
-            self._no_must_have.discard(role_id)
-        else:
+        keys = self._filed_under.pop(role_id)
+        for key in keys:
             self._postings[key].discard(role_id)
             if not self._postings[key]:
                 del self._postings[key]
+        if keys[0][0] is not None:
+            self._skill_load[keys[0][0]] -= 1
         del self.roles[role_id]
 
-    def candidate_roles(self, skills: Iterable[str]) -> list[Role]:
-        """Open roles whose every must-have is in `skills`."""
+    def candidate_roles(self, skills: Iterable[str], seniority: Optional[str] = None) -> list[Role]:
+        """Open roles whose every must-have is in `skills` and whose seniority admits the candidate."""
         skill_set = set(skills)
-        found = [self.roles[r] for r in self._no_must_have]
-        for skill in skill_set:
-            for role_id in self._postings.get(skill, ()):
-                role = self.roles[role_id]
-                if all(s in skill_set for s in role.must_have):
-                    found.append(role)
-        return [r for r in found if r.status == "open"]
+        levels = (ANY_LEVEL, seniority) if seniority else (ANY_LEVEL,)
+        found = []
+        for skill in [None, *skill_set]:
+            for level in levels:
+                for role_id in self._postings.get((skill, level), ()):
+                    role = self.roles[role_id]
+                    if role.status == "open" and all(s in skill_set for s in role.must_have):
+                        found.append(role)
+        return found
 
     def get(self, role_id: str) -> Optional[Role]:
         return self.roles.get(role_id)
+
+
+def roles_to_evaluate(index: RoleIndex, cand: CandidateFacts, relevant_now: Iterable[str]) -> list[Role]:
+    """The roles a candidate event must score: those it could now meet (index + cheap
+    check), and those it is relevant for now (it may be leaving them)."""
+    roles = {r.role_id: r for r in index.candidate_roles(cand.skills, cand.seniority) if could_be_relevant(r, cand)}
+    for role_id in relevant_now:
+        if role_id not in roles:
+            roles[role_id] = index.get(role_id) or closed_role(role_id)
+    return list(roles.values())
+
+
+def closed_role(role_id: str, status: str = "closed") -> Role:
+    """Stands in for a role that is gone: everyone relevant to it leaves."""
+    return Role(role_id=role_id, status=status, title="", must_have=(), nice_to_have=(), seniority=frozenset(),
+                min_years=None, locations=(), remote=True, domains=frozenset(), exclude_companies=frozenset(),
+                threshold=1.0)

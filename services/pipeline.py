@@ -21,11 +21,13 @@ from schemas import (
     CandidateSignal, InterviewNote, MatchAlert, MatchWithdrawn, ProfileEvent, RoleSpec, TimerEvent, TOPICS,
 )
 from services import readiness as readiness_model
-from services.context import CandidateState, as_utc, load_states
+from services.context import CandidateState, as_utc, chunks, load_states
 from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, decode
 from services.detectors import DetectedSignal, detect_profile_signals
 from services.logs import get_logger
-from services.matcher import PreviousState, Role, RoleIndex, evaluate, stable_id, transition
+from services.matcher import (
+    PreviousState, Role, RoleIndex, closed_role, evaluate, roles_to_evaluate, stable_id, transition,
+)
 from services.notes import extract_note
 from services.profile import tenure_months
 from services.store.db import utcnow
@@ -317,12 +319,9 @@ class _Batch:
     def match_candidate(self, state: CandidateState, event_id: str, signals: list[DetectedSignal]) -> None:
         """Roles this candidate could meet (index) plus roles it met before (state): nothing else."""
         facts = state.matcher_facts()
-        roles = {r.role_id: r for r in self.p.roles.candidate_roles(facts.skills)}
-        for role_id, match in state.matches.items():
-            if match.relevant and role_id not in roles:
-                roles[role_id] = self.p.roles.get(role_id) or _closed_role(role_id)
+        relevant_now = [role_id for role_id, match in state.matches.items() if match.relevant]
         change = [_describe_signal(s) for s in signals]
-        for role in roles.values():
+        for role in roles_to_evaluate(self.p.roles, facts, relevant_now):
             self.settle(role, state, evaluate(role, facts, self.now), event_id, [s.type for s in signals], change)
 
     def settle(self, role: Role, state: CandidateState, evaluation, event_id: str, signal_types: list[str],
@@ -384,7 +383,7 @@ class _Batch:
         if spec is None:
             row.deleted, row.status = True, "deleted"
             self.p.roles.remove(role_id)
-            role = _closed_role(role_id, "deleted")
+            role = closed_role(role_id, "deleted")
         else:
             row.spec, row.status, row.deleted = spec.model_dump(mode="json"), spec.status, False
             role = Role.from_spec(spec)
@@ -397,14 +396,25 @@ class _Batch:
         change = [_describe_role_change(before, role)]
         candidate_ids = queries.candidates_for_role(self.session, role) if role.status == "open" else []
         candidate_ids = sorted(set(candidate_ids) | set(queries.relevant_candidates(self.session, role_id)))
+        for part in chunks(candidate_ids):
+            self.settle_role_chunk(role, part, event_id, change)
+        log.info("role_spec_applied", role_id=role_id, event_id=event_id, status=role.status,
+                 candidates_evaluated=len(candidate_ids))
+
+    def settle_role_chunk(self, role: Role, candidate_ids: list[str], event_id: str, change: list[str]) -> None:
+        """Score one chunk of candidates, write what changed, and let go of their objects so a
+        role that matches many candidates streams through memory instead of filling it."""
         states = load_states(self.session, candidate_ids, with_snapshots=False)
         for cid in candidate_ids:
             state = self.states.get(cid) or states[cid]
-            if state.row is None:
-                continue
-            self.settle(role, state, evaluate(role, state.matcher_facts(), self.now), event_id, [], change)
-        log.info("role_spec_applied", role_id=role_id, event_id=event_id, status=role.status,
-                 candidates_evaluated=len(candidate_ids))
+            if state.row is not None:
+                self.settle(role, state, evaluate(role, state.matcher_facts(), self.now), event_id, [], change)
+        self.session.flush()
+        for cid, state in states.items():
+            if cid not in self.states:
+                for obj in [state.row, *state.skills.values(), *state.matches.values()]:
+                    if obj is not None:
+                        self.session.expunge(obj)
 
     def outbox(self, topic: str, key: str, message_id: str, payload: dict[str, Any], dedupe: bool = False) -> None:
         # Alerts and signals cannot repeat (idempotency records and the state machine see
@@ -424,12 +434,6 @@ def _idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:
     if isinstance(item, RoleSpec) or not event_id:
         return None  # a role spec is state, not an event: applying it twice changes nothing
     return (_stream_of(item), event_id)
-
-
-def _closed_role(role_id: str, status: str = "closed") -> Role:
-    return Role(role_id=role_id, status=status, title="", must_have=(), nice_to_have=(), seniority=frozenset(),
-                min_years=None, locations=(), remote=True, domains=frozenset(), exclude_companies=frozenset(),
-                threshold=1.0)
 
 
 def _describe_signal(signal: DetectedSignal) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Optional
 
 _CITY_ALIASES = {
@@ -25,6 +26,7 @@ def fold(text: str) -> str:
     return _CITY_ALIASES.get(folded, folded)
 
 
+@lru_cache(maxsize=65536)
 def place_parts(location: Optional[str]) -> tuple[str, ...]:
     """Every folded part of a location, most specific first: ("lisbon", "portugal")."""
     if not location:

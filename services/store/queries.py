@@ -18,22 +18,25 @@ def processed_event_ids(session: Session, stream: str, event_ids: list[str]) -> 
 
 
 def candidates_for_role(session: Session, role: Role) -> list[str]:
-    """Candidates holding every must-have: skill-first through ix_candidate_skills_skill_candidate.
+    """Candidates that could meet a role, found by indexed SQL, never by reading every context.
 
-    A role with no must-have can match anyone, so it falls back to the candidates table,
-    narrowed by city when the role is not remote.
+    Skill-first through ix_candidate_skills_skill_candidate (every must-have held), then the
+    hard constraints kept in columns (do-not-contact, seniority, years) narrow it further.
+    Location is matched by place in `evaluate`, not here. A role with no must-have can
+    match anyone, so it is checked against every candidate the column filters leave.
     """
+    query = select(Candidate.candidate_id).where(Candidate.do_not_contact.is_(False))
+    if role.seniority:
+        query = query.where(Candidate.seniority.in_(sorted(role.seniority)))
+    if role.min_years is not None:
+        query = query.where(Candidate.years_experience >= role.min_years)
     if role.must_have:
-        query = (select(CandidateSkill.candidate_id)
-                 .where(CandidateSkill.skill.in_(role.must_have))
-                 .group_by(CandidateSkill.candidate_id)
-                 .having(func.count() == len(role.must_have)))
-        return list(session.scalars(query))
-    query = select(Candidate.candidate_id)
-    if role.locations and not role.remote:
-        from services.places import city_of
-        query = query.where(Candidate.city.in_([city_of(place) for place in role.locations]))
-    return list(session.scalars(query))
+        holders = (select(CandidateSkill.candidate_id)
+                   .where(CandidateSkill.skill.in_(role.must_have))
+                   .group_by(CandidateSkill.candidate_id)
+                   .having(func.count() == len(role.must_have)))
+        query = query.where(Candidate.candidate_id.in_(holders))
+    return list(session.scalars(query.order_by(Candidate.candidate_id)))
 
 
 def relevant_candidates(session: Session, role_id: str) -> list[str]:

@@ -170,3 +170,10 @@ def test_role_event_reevaluates_only_candidates_with_the_must_haves(sessions):
     role = Role.from_spec(RoleSpec.model_validate(role_spec("r-1")))
     with sessions() as s:
         assert candidates_for_role(s, role) == ["c-1"]
+
+
+def test_role_without_must_haves_finds_candidates_by_country(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python"])])  # Berlin, Germany
+    result = p.process([raw("role-specs", role_spec("r-de", must_have=[], nice_to_have=[], locations=["Germany"]))])
+    assert result.alerts == 1

@@ -103,3 +103,49 @@ def test_role_index_returns_only_roles_whose_must_haves_are_met():
     assert {r.role_id for r in index.candidate_roles({"python", "kafka"})} == {"c"}
     index.upsert(role(role_id="b", must_have=["Python"]))  # replaced spec moves in the index
     assert {r.role_id for r in index.candidate_roles({"python"})} == {"b", "c"}
+
+
+def test_role_index_files_roles_by_accepted_seniority():
+    index = RoleIndex()
+    index.upsert(role(role_id="senior-only", seniority=["senior"]))
+    index.upsert(role(role_id="staff-or-principal", seniority=["staff", "principal"]))
+    index.upsert(role(role_id="any-level"))
+    assert {r.role_id for r in index.candidate_roles({"python", "kafka"}, "senior")} == {"senior-only", "any-level"}
+    assert {r.role_id for r in index.candidate_roles({"python", "kafka"}, "principal")} == {"staff-or-principal", "any-level"}
+    index.remove("staff-or-principal")
+    assert {r.role_id for r in index.candidate_roles({"python", "kafka"}, "principal")} == {"any-level"}
+
+
+def test_roles_to_evaluate_keeps_roles_the_candidate_is_leaving():
+    from services.matcher import roles_to_evaluate
+
+    index = RoleIndex()
+    index.upsert(role(role_id="a"))
+    index.upsert(role(role_id="b", exclude_companies=["Northwind"]))
+    leaving = roles_to_evaluate(index, cand(), relevant_now=["b", "gone"])
+    assert {r.role_id for r in leaving} == {"a", "b", "gone"}
+    assert next(r for r in leaving if r.role_id == "gone").status == "closed"
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from services.matcher import could_be_relevant, hard_constraint_failures  # noqa: E402
+
+SKILLS = ["python", "kafka", "flink", "go", "rust"]
+
+
+@settings(max_examples=400)
+@given(
+    must=st.lists(st.sampled_from(SKILLS), max_size=3), has=st.sets(st.sampled_from(SKILLS)),
+    status=st.sampled_from(["open", "paused", "closed"]), levels=st.lists(st.sampled_from(["mid", "senior", "staff"]), max_size=2),
+    level=st.sampled_from([None, "mid", "senior", "staff"]), min_years=st.one_of(st.none(), st.integers(0, 12)),
+    years=st.one_of(st.none(), st.integers(0, 12)), places=st.lists(st.sampled_from(["Berlin", "Lisbon", "Germany"]), max_size=2),
+    remote=st.booleans(), location=st.sampled_from([None, "Berlin, Germany", "Lisbon, Portugal"]),
+    excluded=st.lists(st.sampled_from(["Northwind", "Initech"]), max_size=1), dnc=st.booleans(),
+)
+def test_the_cheap_check_agrees_with_the_hard_constraints(must, has, status, levels, level, min_years, years, places,
+                                                          remote, location, excluded, dnc):
+    r = role(must_have=must, status=status, seniority=levels, min_years=min_years, locations=places, remote=remote,
+             exclude_companies=excluded)
+    c = cand(tuple(has), seniority=level, years_experience=years, location=location, do_not_contact=dnc)
+    assert could_be_relevant(r, c) == (not hard_constraint_failures(r, c))
