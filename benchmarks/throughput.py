@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -58,7 +58,7 @@ from services.config import Settings  # noqa: E402
 from services.context import CandidateState  # noqa: E402
 from services.kafka_local import LocalKafka, free_port  # noqa: E402
 from services.logs import configure_logging  # noqa: E402
-from services.matcher import Role, RoleIndex, evaluate, stable_id  # noqa: E402
+from services.matcher import Role, evaluate, stable_id  # noqa: E402
 from services.profile import SourcedSnapshot, merge_snapshots  # noqa: E402
 from services.readiness import estimate  # noqa: E402
 from services.store.db import make_engine, upgrade  # noqa: E402
@@ -75,6 +75,7 @@ PARTITIONS = 3
 ZIPF_OFFSET = 5  # weight 1/(rank + 5) over the first 600 skills, as in benchmarks/matching.py
 SKILL_NAMES = {s["key"]: s["name"] for s in json.loads(SKILLS_FILE.read_text(encoding="utf-8"))[:600]}
 SKILL_KEYS = list(SKILL_NAMES)
+SKILL_KEY_OF = {name: key for key, name in SKILL_NAMES.items()}
 CUM_WEIGHTS = list(itertools.accumulate(1 / (rank + ZIPF_OFFSET) for rank in range(1, len(SKILL_KEYS) + 1)))
 LOCATIONS = ["Lisbon, Portugal", "Porto, Portugal", "Berlin, Germany", "Munich, Germany", "London, UK",
              "Amsterdam, Netherlands", "Paris, France", "Madrid, Spain", "Warsaw, Poland", "New York, USA",
@@ -211,13 +212,41 @@ def make_role(rng: random.Random, number: int) -> RoleSpec:
         threshold=round(rng.uniform(0.6, 0.75), 2))
 
 
+# --- which roles a candidate meets -----------------------------------------------------------
+
+class MustHaveIndex:
+    """The open roles by must-have, kept here so that the preload depends on `evaluate` only,
+    not on how the worker's RoleIndex narrows roles down."""
+
+    def __init__(self, roles: list[Role]):
+        rank = {key: i for i, key in enumerate(SKILL_KEYS)}
+        self.by_skill: dict[str, list[Role]] = defaultdict(list)   # under every must-have
+        self.by_rarest: dict[str, list[Role]] = defaultdict(list)  # under the least popular one
+        for role in roles:
+            if role.status == "open":
+                for key in role.must_have:
+                    self.by_skill[key].append(role)
+                self.by_rarest[max(role.must_have, key=lambda k: rank.get(k, len(rank)))].append(role)
+
+    def met(self, skills) -> list[Role]:
+        """Roles whose every must-have is in `skills`."""
+        return [r for k in skills for r in self.by_rarest.get(k, ()) if all(s in skills for s in r.must_have)]
+
+    def one_away(self, skills) -> list[tuple[Role, str]]:
+        """(role, the one must-have missing) for the roles `skills` lack exactly one must-have of."""
+        hits = Counter(r.role_id for k in skills for r in self.by_skill.get(k, ()))
+        roles = {r.role_id: r for k in skills for r in self.by_skill.get(k, ())}
+        return [(roles[rid], next(k for k in roles[rid].must_have if k not in skills))
+                for rid, have in hits.items() if have == len(roles[rid].must_have) - 1]
+
+
 # --- preloading the store ------------------------------------------------------------------
 
-def relevant_rows(seed: Seed, index: RoleIndex) -> list[dict]:
+def relevant_rows(seed: Seed, index: MustHaveIndex) -> list[dict]:
     """match_state rows for the pairs already relevant, as if their alerts went out long ago."""
     facts = seed.state().matcher_facts()
     rows = []
-    for role in index.candidate_roles(facts.skills):
+    for role in index.met(facts.skills):
         evaluation = evaluate(role, facts, NOW)
         if evaluation.relevant:
             rows.append({"role_id": role.role_id, "candidate_id": seed.candidate_id, "relevant": True,
@@ -233,10 +262,10 @@ def insert_roles(conn, specs: list[RoleSpec]) -> None:
          "revision": i + 1, "updated_at": NOW} for i, s in enumerate(specs)])
 
 
-_POOL_INDEX: Optional[RoleIndex] = None
+_POOL_INDEX: Optional[MustHaveIndex] = None
 
 
-def _pool_init(index: RoleIndex) -> None:
+def _pool_init(index: MustHaveIndex) -> None:
     global _POOL_INDEX
     _POOL_INDEX = index
 
@@ -260,7 +289,7 @@ def insert_candidates(conn, rows: dict[str, list[dict]]) -> Counter:
     return Counter({key: len(value) for key, value in rows.items()})
 
 
-def preload(url: str, sizes: Sizes, specs: list[RoleSpec], index: RoleIndex) -> Counter:
+def preload(url: str, sizes: Sizes, specs: list[RoleSpec], index: MustHaveIndex) -> Counter:
     upgrade(url)
     engine = make_engine(url)
     counts: Counter = Counter()
@@ -300,31 +329,35 @@ def throughput_events(numbers: list[int]) -> list[dict]:
     return events
 
 
-def one_skill_away(seed: Seed, roles_by_skill: dict[str, list[Role]]) -> Optional[tuple[Role, str]]:
-    """A role this candidate meets once it gains its single missing must-have, if any."""
-    hits = Counter(r.role_id for k in seed.skills for r in roles_by_skill.get(k, ()))
-    roles = {r.role_id: r for k in seed.skills for r in roles_by_skill.get(k, ())}
-    for role_id, have in hits.items():
-        role = roles[role_id]
-        if have == len(role.must_have) - 1:
-            missing = next(k for k in role.must_have if k not in seed.skills)
-            if evaluate(role, seed.state(missing).matcher_facts(), NOW).relevant:
-                return role, missing
+def newly_relevant(seed: Seed, index: MustHaveIndex, new_skill: str) -> int:
+    """How many roles the candidate enters when it gains `new_skill` (what the worker should alert)."""
+    before, after = seed.state().matcher_facts(), seed.state(new_skill).matcher_facts()
+    return sum(evaluate(r, after, NOW).relevant and not evaluate(r, before, NOW).relevant
+               for r in index.met(after.skills))
+
+
+def expected_alerts(events: list[dict], index: MustHaveIndex, sample: int = 1000) -> float:
+    """Alerts per event the preloaded state implies, on a sample: the worker should agree."""
+    part = events[:sample]
+    return sum(newly_relevant(make_seed(int(e["event_id"].split("-")[1])), index,
+                              SKILL_KEY_OF[e["profile"]["skills"][-1]]) for e in part) / len(part)
+
+
+def completing_skill(seed: Seed, index: MustHaveIndex) -> Optional[str]:
+    """A skill that is the last missing must-have of a role the candidate then meets, if any."""
+    for role, missing in index.one_away(seed.skills):
+        if evaluate(role, seed.state(missing).matcher_facts(), NOW).relevant:
+            return missing
     return None
 
 
-def latency_events(pool: list[int], count: int, index: RoleIndex) -> list[dict]:
-    roles_by_skill: dict[str, list[Role]] = {}
-    for role in index.roles.values():
-        if role.status == "open":
-            for key in role.must_have:
-                roles_by_skill.setdefault(key, []).append(role)
+def latency_events(pool: list[int], count: int, index: MustHaveIndex) -> list[dict]:
     events = []
     for number in pool:
         seed = make_seed(number)
-        found = one_skill_away(seed, roles_by_skill)
-        if found:
-            events.append(seed.event(f"lat-{number}", found[1]))
+        skill = completing_skill(seed, index)
+        if skill:
+            events.append(seed.event(f"lat-{number}", skill))
             if len(events) == count:
                 return events
     raise RuntimeError(f"only {len(events)} of {count} candidates are one must-have away from a role")
@@ -457,10 +490,11 @@ class StoreProbe:
     def unsent(self) -> int:
         return self.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
 
-    def outbox_by_topic(self) -> Counter:
+    def outbox_by_kind(self) -> Counter:
+        """Outbox rows by message id prefix: sg- signals, al- alerts, wd- withdrawals, dl- dead letters."""
+        kind = func.substr(OutboxMessage.message_id, 1, 2)
         with self.engine.connect() as conn:
-            rows = conn.execute(select(OutboxMessage.topic, func.count()).group_by(OutboxMessage.topic))
-            return Counter({TOPICS.logical(topic): count for topic, count in rows})
+            return Counter(dict(conn.execute(select(kind, func.count()).group_by(kind)).all()))
 
 
 async def wait_until(condition, worker: WorkerProcess, timeout: float, what: str) -> float:
@@ -490,7 +524,7 @@ class PipelineRun:
 async def pipeline_phase(bootstrap: str, probe: StoreProbe, worker: WorkerProcess, events: list[dict]) -> PipelineRun:
     messages = [encode(e) for e in events]
     target = probe.processed() + len(events)
-    before = probe.outbox_by_topic()
+    before = probe.outbox_by_kind()
     timeout = max(180.0, len(events) / 20)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
@@ -503,7 +537,7 @@ async def pipeline_phase(bootstrap: str, probe: StoreProbe, worker: WorkerProces
     committed = await wait_until(lambda: probe.processed() >= target, worker, timeout, "the events to be processed")
     relayed = await wait_until(lambda: probe.unsent() == 0, worker, timeout, "the outbox to be relayed")
     return PipelineRun(len(events), produced - began, committed - began, relayed - began,
-                       probe.outbox_by_topic() - before)
+                       probe.outbox_by_kind() - before)
 
 
 # --- 4. alert latency -----------------------------------------------------------------------------
@@ -583,8 +617,9 @@ def print_report(r: dict) -> None:
     print(f"{'  (producing the events alone took)':<44}{'':>9}{run.produced_s:>10.2f}")
     print(f"{'pipeline / bare loop':<44}{'':>19}{run.rate / bare_rate:>12.1%}"
           f"   (bare is {bare_rate / run.rate:.0f}x faster)")
-    print(f"emitted   {run.emitted['candidate-signals']:,} signals, {run.emitted['match-alerts']:,} alerts,"
-          f" {run.emitted['dead-letters']:,} dead letters")
+    print(f"emitted   {run.emitted['sg']:,} signals, {run.emitted['al']:,} alerts"
+          f" ({run.emitted['al'] / run.events:.2f}/event; the preloaded state implies {r['expected_alerts']:.2f}),"
+          f" {run.emitted['wd']:,} withdrawals, {run.emitted['dl']:,} dead letters")
     print("-" * 78)
     print(f"latency   {len(r['latency_events']):,} events paced at {r['latency_rate']:,.0f}/s (half the pipeline rate),"
           f" each completing a role's must-haves")
@@ -617,13 +652,10 @@ def step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def build_roles(count: int) -> tuple[list[RoleSpec], RoleIndex]:
+def build_roles(count: int) -> tuple[list[RoleSpec], MustHaveIndex]:
     rng = random.Random(SEED + 1)
     specs = [make_role(rng, i) for i in range(count)]
-    index = RoleIndex()
-    for spec in specs:
-        index.upsert(Role.from_spec(spec))
-    return specs, index
+    return specs, MustHaveIndex([Role.from_spec(spec) for spec in specs])
 
 
 def start_kafka(kafka: LocalKafka):
@@ -661,6 +693,7 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     specs, index = build_roles(sizes.roles)
     warm_number, tp_numbers, pool = choose_candidates(sizes)
     tp_events = throughput_events(tp_numbers)
+    expected = expected_alerts(tp_events, index)
     step(f"bare aiokafka loop over {len(tp_events):,} messages")
     bare_s = asyncio.run(bare_loop(kafka.bootstrap, tp_events))
 
@@ -686,7 +719,7 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     return {"quick": args.quick, "sizes": sizes, "counts": counts, "load_s": load_s, "bare_s": bare_s,
             "dialect": probe.engine.dialect.name, "open_roles": sum(s.status == "open" for s in specs),
             "settings": Settings.from_env(), "warmup_s": warmup_s, "pipeline": pipeline, "latency_rate": rate,
-            "latency_events": lat_events, "latencies": latencies,
+            "latency_events": lat_events, "latencies": latencies, "expected_alerts": expected,
             "load_before": load_before, "changed": changed_since(mtimes)}
 
 
@@ -696,7 +729,8 @@ def raise_interrupt(_signum, _frame) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller run (about half a minute; the full run takes about 5 minutes)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller run (about half a minute; the full run takes about 5 minutes)")
     parser.add_argument("--database-url", help="an EMPTY scratch database (default: SQLite in a temp dir)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, raise_interrupt)

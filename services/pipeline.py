@@ -436,21 +436,24 @@ def _idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:
     return (_stream_of(item), event_id)
 
 
+_SIGNAL_TEXT = {
+    "new_skill": lambda d: f"new skill: {skill_label(d.get('skill', ''))}",
+    "role_change": lambda d: f"moved from {d.get('from_company')} to {d.get('to_company')}",
+    "promotion": lambda d: f"promoted to {d.get('to_title')} at {d.get('company')}",
+    "leadership_growth": lambda d: f"now leads {d.get('to_reports')} direct reports",
+    "domain_shift": lambda d: f"moved from {d.get('from_industry')} to {d.get('to_industry')}",
+    "relocation": lambda d: f"relocated to {d.get('to')}",
+    "open_to_work": lambda d: "turned on open-to-work",
+    "interest_expressed": lambda d: f"said \"{d.get('said')}\"",
+    "revisit_due": lambda d: f"follow-up due ({d.get('due_on')})",
+    "tenure_milestone": lambda d: f"{d.get('months')} months at {d.get('company')}",
+}
+
+
 def _describe_signal(signal: DetectedSignal) -> str:
-    d = signal.detail
-    texts = {
-        "new_skill": lambda: f"new skill: {skill_label(d.get('skill', ''))}",
-        "role_change": lambda: f"moved from {d.get('from_company')} to {d.get('to_company')}",
-        "promotion": lambda: f"promoted to {d.get('to_title')} at {d.get('company')}",
-        "leadership_growth": lambda: f"now leads {d.get('to_reports')} direct reports",
-        "domain_shift": lambda: f"moved from {d.get('from_industry')} to {d.get('to_industry')}",
-        "relocation": lambda: f"relocated to {d.get('to')}",
-        "open_to_work": lambda: "turned on open-to-work",
-        "interest_expressed": lambda: f"said \"{d.get('said')}\"",
-        "revisit_due": lambda: f"follow-up due ({d.get('due_on')})",
-        "tenure_milestone": lambda: f"{d.get('months')} months at {d.get('company')}",
-    }
-    return texts.get(signal.type, lambda: signal.type.replace("_", " "))()
+    """What changed, in words, for the alert's reasons."""
+    describe = _SIGNAL_TEXT.get(signal.type)
+    return describe(signal.detail) if describe else signal.type.replace("_", " ")
 
 
 def _describe_role_change(before: Optional[Role], after: Role) -> str:
