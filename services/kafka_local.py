@@ -47,6 +47,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id (a UUID in URL-safe base64), never starting with '-', which the
+    storage tool's argument parser would take for an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 def ensure_jars(home: Path) -> Path:
     """Download the broker's jars once (Maven), then reuse them."""
     libs = home / "libs"
@@ -113,7 +122,7 @@ class LocalKafka:
         base = [java, "-Xms256m", "-Xmx768m", f"-Dlog4j.configuration=file:{REPO_DEPLOY / 'log4j.properties'}",
                 "-cp", f"{libs}/*"]
         if not (self.dir / "data" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             formatted = subprocess.run(base + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
                                        capture_output=True, text=True)
             if formatted.returncode != 0:

@@ -35,3 +35,10 @@ def test_unknown_command_uses_argparse_usage(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["frobnicate"])
     assert exit_info.value.code == 2
+
+
+def test_cluster_ids_never_look_like_options():
+    from services.kafka_local import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
