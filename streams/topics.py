@@ -22,6 +22,8 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     specs = [NewTopic(name, partitions, replication) for name in keyed]
     specs.append(NewTopic(TOPICS.role_specs, 1, replication,
                           topic_configs={"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}))
+    # Faust's own leader-election topic; the app does not declare topics itself.
+    specs.append(NewTopic(f"{settings.app_id}-__assignor-__leader", 1, replication))
     return specs
 
 
