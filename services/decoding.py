@@ -28,6 +28,7 @@ class RawRecord:
     offset: Optional[int]
     key: Optional[bytes]
     value: Optional[bytes]
+    rekeyed: bool = False  # already routed by candidate_id through radar-rekeyed
 
     @property
     def position(self) -> str:
@@ -35,13 +36,14 @@ class RawRecord:
 
 
 REKEY_HEADER = "radar-origin"  # "topic/partition/offset" of a re-keyed record
+ORIGIN_KEY_HEADER = "radar-origin-key"  # its key as received, when it had one
 
 
 def misrouted_candidate_id(record: RawRecord) -> Optional[str]:
     """The candidate_id a candidate event should have been keyed by, when its key differs.
 
     None when the record is keyed right, or cannot be read (decoding will dead-letter it)."""
-    if record.value is None or TOPICS.logical(record.topic) not in CANDIDATE_TOPICS:
+    if record.rekeyed or record.value is None or TOPICS.logical(record.topic) not in CANDIDATE_TOPICS:
         return None
     try:
         candidate_id = json.loads(record.value).get("candidate_id")
@@ -54,7 +56,7 @@ def misrouted_candidate_id(record: RawRecord) -> Optional[str]:
 
 def from_rekeyed(key: Optional[bytes], value: Optional[bytes], origin: str) -> RawRecord:
     topic, partition, offset = origin.rsplit("/", 2)
-    return RawRecord(topic, int(partition), int(offset), key, value)
+    return RawRecord(topic, int(partition), int(offset), key, value, rekeyed=True)
 
 
 @dataclass(frozen=True)

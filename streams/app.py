@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from schemas import TOPICS
 from services import metrics
 from services.config import Settings
-from services.decoding import REKEY_HEADER, RawRecord, from_rekeyed, misrouted_candidate_id
+from services.decoding import ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, from_rekeyed, misrouted_candidate_id
 from services.logs import get_logger
 from services.pipeline import BatchResult, Pipeline
 from services.relay import OutboxClaim, prune_sent
@@ -110,6 +110,8 @@ class Worker:
                 keep.append(record)
                 continue
             headers = [(REKEY_HEADER, record.position.encode())]
+            if record.key is not None:
+                headers.append((ORIGIN_KEY_HEADER, record.key))
             forwards.append(await app.producer.send(TOPICS.rekeyed, candidate_id.encode(), record.value,
                                                     None, None, headers))
         for future in forwards:
@@ -149,8 +151,9 @@ class Worker:
 
 def _record(event) -> RawRecord:
     message = event.message
-    origin = dict(message.headers or []).get(REKEY_HEADER) if message.topic == TOPICS.rekeyed else None
-    if origin:
-        return from_rekeyed(message.key, message.value, origin.decode())
+    headers = dict(message.headers or []) if message.topic == TOPICS.rekeyed else {}
+    if headers.get(REKEY_HEADER):
+        # Decoded and dead-lettered as the record first received: its topic, position and key.
+        return from_rekeyed(headers.get(ORIGIN_KEY_HEADER), message.value, headers[REKEY_HEADER].decode())
     return RawRecord(topic=message.topic, partition=message.partition, offset=message.offset,
                      key=message.key, value=message.value)

@@ -32,6 +32,7 @@ def test_alert_signals_duplicates_and_dead_letters(deployment):
     first = candidate("p1", "c-1", ["Python"], "2026-11-20T10:00:00Z")
     second = candidate("p2", "c-1", ["Python", "Kafka"], "2026-11-21T10:00:00Z")
     deployment.send("profile-events", [first, b"{not json", {"event_id": "x"}, second, second], key_field="candidate_id")
+    deployment.send("profile-events", [{"event_id": "y", "candidate_id": "c-3"}])  # unkeyed: re-keyed, then invalid
     later = candidate("p3", "c-2", ["Python", "Kafka"], "2026-11-21T11:00:00Z")
     deployment.send("profile-events", [later])  # no key: the worker re-keys it by candidate_id
 
@@ -41,10 +42,14 @@ def test_alert_signals_duplicates_and_dead_letters(deployment):
     assert any("Kafka" in r["text"] for r in alert["reasons"])
     assert len(alerts_for(alerts, "r-7", "c-2")) == 1
 
-    letters = deployment.read("dead-letters", lambda m: len(m) >= 2)
-    assert [l["value"] for l in letters] == ["{not json", '{"event_id": "x"}']
-    assert "malformed JSON" in letters[0]["error"] and "candidate_id" in letters[1]["error"]
+    letters = deployment.read("dead-letters", lambda m: len(m) >= 3)
+    letters.sort(key=lambda l: l["value"])
+    assert [l["value"] for l in letters] == ['{"event_id": "x"}', '{"event_id": "y", "candidate_id": "c-3"}', "{not json"]
+    assert "candidate_id" in letters[0]["error"] and "source" in letters[1]["error"]
+    assert "malformed JSON" in letters[2]["error"]
+    # the topic, position and key as first received, also for the re-keyed one
     assert all(l["topic"] == deployment.topic("profile-events") and l["offset"] is not None for l in letters)
+    assert [l["key"] for l in letters] == [None, None, None]
 
     signals = deployment.read("candidate-signals", lambda m: any(s["candidate_id"] == "c-1" for s in m))
     assert [(s["type"], s["detail"]["skill"]) for s in signals if s["candidate_id"] == "c-1"] == [("new_skill", "kafka")]

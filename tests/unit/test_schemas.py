@@ -105,3 +105,4 @@ def test_misrouted_candidate_events_are_found_by_the_id_in_the_value():
     assert misrouted_candidate_id(record("role-specs", event)) is None
     original = from_rekeyed(b"c-1", event, "profile-events/2/41")
     assert (original.topic, original.partition, original.offset, original.key) == ("profile-events", 2, 41, b"c-1")
+    assert misrouted_candidate_id(from_rekeyed(None, event, "profile-events/2/41")) is None  # routed once only
