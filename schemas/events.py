@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SIGNAL_TYPES = (
     "role_change", "promotion", "new_skill", "leadership_growth", "domain_shift",
@@ -26,6 +26,9 @@ def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class _Inbound(BaseModel):
@@ -78,10 +81,8 @@ class ProfileEvent(_Inbound):
     event_id: str = NonEmpty
     candidate_id: str = NonEmpty
     source: str = NonEmpty
-    occurred_at: datetime
+    occurred_at: UtcDatetime
     profile: Profile
-
-    _utc = field_validator("occurred_at")(classmethod(lambda cls, v: _as_utc(v)))
 
 
 class InterviewNote(_Inbound):
@@ -90,10 +91,8 @@ class InterviewNote(_Inbound):
     role_id: Optional[str] = None
     author: Optional[str] = None
     kind: Literal["screen", "interview", "debrief", "sourcing_call", "reference"]
-    occurred_at: datetime
+    occurred_at: UtcDatetime
     text: str = Field(min_length=1, max_length=50_000)
-
-    _utc = field_validator("occurred_at")(classmethod(lambda cls, v: _as_utc(v)))
 
 
 class RoleSpec(_Inbound):
@@ -127,10 +126,8 @@ class TimerEvent(_Inbound):
     event_id: str = NonEmpty
     candidate_id: str = NonEmpty
     kind: Literal["revisit_due", "tenure_check"]
-    due_at: datetime
+    due_at: UtcDatetime
     detail: dict[str, Any] = {}
-
-    _utc = field_validator("due_at")(classmethod(lambda cls, v: _as_utc(v)))
 
 
 class CandidateSignal(_Outbound):
