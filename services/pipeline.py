@@ -337,9 +337,9 @@ class _Batch:
                              readiness=0.0, reasons=[], transitions=0, changed_at=self.now)
             self.session.add(row)
             state.matches[role.role_id] = row
-        row.fit, row.readiness = evaluation.fit, state.row.readiness if state.row else 0.0
+        _set_if_changed(row, fit=evaluation.fit, readiness=state.row.readiness if state.row else 0.0)
         if evaluation.relevant:
-            row.reasons = list(evaluation.reasons)
+            _set_if_changed(row, reasons=list(evaluation.reasons))
         if step == "enter":
             self.alert(role, state, row, evaluation, event_id, signal_types, change)
         elif step == "leave":
@@ -423,6 +423,13 @@ class _Batch:
             return
         self.session.add(OutboxMessage(topic=topic, key=key, message_id=message_id, payload=payload,
                                        created_at=self.now))
+
+
+def _set_if_changed(row, **values) -> None:
+    """Assign only what differs, so a pair that merely stays relevant costs no UPDATE."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _stream_of(item) -> str:
