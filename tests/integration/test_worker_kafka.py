@@ -76,6 +76,25 @@ def test_worker_restarted_mid_stream_neither_loses_nor_repeats(deployment):
     assert all(len(ids) == 1 for ids in per_candidate.values())
 
 
+def test_two_workers_share_the_load_and_a_rebalance_doubles_nothing(deployment):
+    first = deployment.start("worker")
+    deployment.start("worker")
+    deployment.send("role-specs", [role_spec("r-3", must_have=["Python"], nice_to_have=[])], key_field="role_id")
+    deployment.wait_for_role("r-3")
+    events = [candidate(f"e{i}", f"c-{i}", ["Python"], "2026-11-20T10:00:00Z") for i in range(60)]
+    deployment.send("profile-events", events[:30], key_field="candidate_id")
+    deployment.read("match-alerts", lambda m: len(m) >= 10, timeout=90)
+    deployment.stop(first, hard=True)  # the group rebalances onto the survivor mid-stream
+    deployment.send("profile-events", events[30:] + events[:5])  # unkeyed, and some redelivered
+    alerts = deployment.read("match-alerts", lambda m: len({a["candidate_id"] for a in m}) >= 60, timeout=120)
+    time.sleep(3)
+    alerts = deployment.read("match-alerts", lambda m: False, timeout=3)
+    per_candidate = {}
+    for alert in alerts:
+        per_candidate.setdefault(alert["candidate_id"], set()).add(alert["alert_id"])
+    assert len(per_candidate) == 60 and all(len(ids) == 1 for ids in per_candidate.values())
+
+
 def test_enter_stay_leave_reenter_and_role_lifecycle(deployment):
     deployment.start("worker")
     deployment.send("profile-events", [candidate("p1", "c-1", ["Python"], "2026-11-20T10:00:00Z")],
