@@ -4,7 +4,7 @@
 
 1. Candidate event: roles_to_evaluate (RoleIndex.candidate_roles + the cheap hard-constraint check) + evaluate, against evaluate on every role,
    for synthetic catalogues of 100, 1,000 and 10,000 roles.
-2. Role event: queries.candidates_for_role + load_states + evaluate, against reading every
+2. Role event: queries.candidates_for_role + load_facts + evaluate, against reading every
    stored candidate, for 10k, 100k and (full run) 1M candidates in a scratch database
    (SQLite in a temp dir unless --database-url names an EMPTY PostgreSQL database).
 
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert, inspect, select  # noqa: E402
 
 from schemas import RoleSpec  # noqa: E402
-from services.context import chunks, load_states  # noqa: E402
+from services.context import chunks, load_facts  # noqa: E402
 from services.matcher import (  # noqa: E402
     ANY_LEVEL, CandidateFacts, Role, RoleIndex, SkillFact, evaluate, roles_to_evaluate,
 )
@@ -222,9 +222,10 @@ def load_candidates(url: str, rng: random.Random, start: int, stop: int) -> floa
 
 
 def evaluate_candidates(session, role: Role, candidate_ids: list[str]) -> None:
-    states = load_states(session, candidate_ids, with_snapshots=False)
-    for cid in candidate_ids:
-        evaluate(role, states[cid].matcher_facts(), NOW)
+    # As the pipeline's role path does it: plain-row facts, chunked.
+    for part in chunks(candidate_ids):
+        for facts in load_facts(session, part).values():
+            evaluate(role, facts, NOW)
 
 
 def indexed_role_event(session_factory, role: Role) -> tuple[float, float, int]:
@@ -324,9 +325,9 @@ LEGEND = """
 legend
   us/ev, ms/ev     wall time per event (one candidate event / one role event), mean
   indexed          the production path: (1) RoleIndex.candidate_roles + evaluate ("lookup" = candidate_roles
-                   alone); (2) candidates_for_role + load_states + evaluate
+                   alone); (2) candidates_for_role + load_facts + evaluate
   brute            evaluate against everything: every role (1); every stored candidate, read with the same
-                   load_states (2), so the ratio isolates the index. Brute force does not depend on the role,
+                   load_facts (2), so the ratio isolates the index. Brute force does not depend on the role,
                    so it is timed on fewer events (and, where said, on a sample of candidates, scaled linearly)
   brute/indexed    how many times cheaper the indexed path is at that size
   indexed vs 100 / vs 10k   indexed cost relative to the smallest size: 1.00x means flat with the catalogue

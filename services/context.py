@@ -48,17 +48,41 @@ class CandidateState:
         ])
 
     def matcher_facts(self) -> CandidateFacts:
-        view = self.profile_view or {}
-        current = view.get("current") or {}
-        return CandidateFacts(
-            candidate_id=self.candidate_id,
-            skills={k: SkillFact(s.origin, s.evidence, as_utc(s.first_seen_at)) for k, s in self.skills.items()},
-            company=current.get("company"), seniority=view.get("seniority"), location=view.get("location"),
-            years_experience=view.get("years_experience"), industry=current.get("industry"),
-            do_not_contact=bool(self.row.do_not_contact) if self.row else False,
-            readiness=self.row.readiness if self.row else 0.0,
-            readiness_reasons=list(self.row.readiness_reasons or []) if self.row else [],
-        )
+        row = self.row
+        skills = {k: SkillFact(s.origin, s.evidence, as_utc(s.first_seen_at)) for k, s in self.skills.items()}
+        if row is None:
+            return facts_of(self.candidate_id, None, False, 0.0, [], skills)
+        return facts_of(self.candidate_id, row.view, row.do_not_contact, row.readiness, row.readiness_reasons, skills)
+
+
+def facts_of(candidate_id: str, stored_view: Optional[dict[str, Any]], do_not_contact: bool, readiness: float,
+             readiness_reasons: Optional[list], skills: dict[str, SkillFact]) -> CandidateFacts:
+    view = (stored_view or {}).get("profile") or {}
+    current = view.get("current") or {}
+    return CandidateFacts(
+        candidate_id=candidate_id, skills=skills, company=current.get("company"), seniority=view.get("seniority"),
+        location=view.get("location"), years_experience=view.get("years_experience"),
+        industry=current.get("industry"), do_not_contact=bool(do_not_contact), readiness=readiness or 0.0,
+        readiness_reasons=list(readiness_reasons or []),
+    )
+
+
+def load_facts(session: Session, candidate_ids: list[str]) -> dict[str, CandidateFacts]:
+    """What the matcher needs of many candidates, read with plain Core queries (no ORM
+    objects): the role path scores thousands of candidates and changes none of them."""
+    skills: dict[str, dict[str, SkillFact]] = {cid: {} for cid in candidate_ids}
+    facts: dict[str, CandidateFacts] = {}
+    for part in chunks(candidate_ids):
+        for cid, skill, origin, evidence, seen in session.execute(
+                select(CandidateSkill.candidate_id, CandidateSkill.skill, CandidateSkill.origin,
+                       CandidateSkill.evidence, CandidateSkill.first_seen_at)
+                .where(CandidateSkill.candidate_id.in_(part))):
+            skills[cid][skill] = SkillFact(origin, evidence, as_utc(seen))
+        for cid, view, dnc, readiness, reasons in session.execute(
+                select(Candidate.candidate_id, Candidate.view, Candidate.do_not_contact, Candidate.readiness,
+                       Candidate.readiness_reasons).where(Candidate.candidate_id.in_(part))):
+            facts[cid] = facts_of(cid, view, dnc, readiness, reasons, skills[cid])
+    return facts
 
 
 def load_states(session: Session, candidate_ids: Iterable[str], with_snapshots: bool = True) -> dict[str, CandidateState]:
@@ -70,7 +94,7 @@ def load_states(session: Session, candidate_ids: Iterable[str], with_snapshots: 
             states[row.candidate_id].row = row
         for skill in session.scalars(select(CandidateSkill).where(CandidateSkill.candidate_id.in_(part))):
             states[skill.candidate_id].skills[skill.skill] = skill
-        for match in session.scalars(_locked(session, select(MatchState).where(MatchState.candidate_id.in_(part)))):
+        for match in session.scalars(for_update(session, select(MatchState).where(MatchState.candidate_id.in_(part)))):
             states[match.candidate_id].matches[match.role_id] = match
         if with_snapshots:
             for snap in session.scalars(select(ProfileSnapshot).where(ProfileSnapshot.candidate_id.in_(part))):
@@ -78,7 +102,7 @@ def load_states(session: Session, candidate_ids: Iterable[str], with_snapshots: 
     return states
 
 
-def _locked(session: Session, query):
+def for_update(session: Session, query):
     """On PostgreSQL, match-state rows are locked for the transaction: the worker that owns
     a candidate and the one applying a role change never both decide the same transition
     (one waits; a deadlock or unique clash fails a batch, which is retried)."""

@@ -21,7 +21,7 @@ from schemas import (
     CandidateSignal, InterviewNote, MatchAlert, MatchWithdrawn, ProfileEvent, RoleSpec, TimerEvent, TOPICS,
 )
 from services import readiness as readiness_model
-from services.context import CandidateState, as_utc, chunks, load_states
+from services.context import CandidateState, as_utc, chunks, for_update, load_facts, load_states
 from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, decode
 from services.detectors import DetectedSignal, detect_profile_signals
 from services.logs import get_logger
@@ -322,53 +322,56 @@ class _Batch:
         relevant_now = [role_id for role_id, match in state.matches.items() if match.relevant]
         change = [_describe_signal(s) for s in signals]
         for role in roles_to_evaluate(self.p.roles, facts, relevant_now):
-            self.settle(role, state, evaluate(role, facts, self.now), event_id, [s.type for s in signals], change)
+            self.settle(role, state.candidate_id, state.matches, facts.readiness, evaluate(role, facts, self.now),
+                        event_id, [s.type for s in signals], change)
 
-    def settle(self, role: Role, state: CandidateState, evaluation, event_id: str, signal_types: list[str],
-               change: list[str]) -> None:
-        """Apply the state machine to one pair: alert on entering, withdrawal on leaving."""
-        row = state.matches.get(role.role_id)
+    def settle(self, role: Role, candidate_id: str, matches: dict[str, MatchState], readiness: float,
+               evaluation, event_id: str, signal_types: list[str], change: list[str]) -> None:
+        """Apply the state machine to one pair: alert on entering, withdrawal on leaving.
+
+        `matches` is the candidate's match-state rows by role id (at least this role's, if any)."""
+        row = matches.get(role.role_id)
         previous = PreviousState(row.relevant, row.transitions, row.last_alert_id) if row else None
         step = transition(previous, evaluation.relevant)
         if row is None and not evaluation.relevant:
             return  # never relevant: nothing to remember
         if row is None:
-            row = MatchState(role_id=role.role_id, candidate_id=state.candidate_id, relevant=False, fit=0.0,
+            row = MatchState(role_id=role.role_id, candidate_id=candidate_id, relevant=False, fit=0.0,
                              readiness=0.0, reasons=[], transitions=0, changed_at=self.now)
             self.session.add(row)
-            state.matches[role.role_id] = row
-        _set_if_changed(row, fit=evaluation.fit, readiness=state.row.readiness if state.row else 0.0)
+            matches[role.role_id] = row
+        _set_if_changed(row, fit=evaluation.fit, readiness=readiness)
         if evaluation.relevant:
             _set_if_changed(row, reasons=list(evaluation.reasons))
         if step == "enter":
-            self.alert(role, state, row, evaluation, event_id, signal_types, change)
+            self.alert(role, candidate_id, row, evaluation, event_id, signal_types, change)
         elif step == "leave":
-            self.withdraw(role, state, row, evaluation, event_id)
+            self.withdraw(role, candidate_id, row, evaluation, event_id)
 
-    def alert(self, role, state, row, evaluation, event_id, signal_types, change) -> None:
+    def alert(self, role, candidate_id, row, evaluation, event_id, signal_types, change) -> None:
         row.transitions += 1
         row.relevant, row.changed_at = True, self.now
-        row.last_alert_id = stable_id("al", role.role_id, state.candidate_id, row.transitions)
+        row.last_alert_id = stable_id("al", role.role_id, candidate_id, row.transitions)
         reasons = [{"kind": "change", "text": text} for text in change] + list(evaluation.reasons)
-        alert = MatchAlert(alert_id=row.last_alert_id, role_id=role.role_id, candidate_id=state.candidate_id,
+        alert = MatchAlert(alert_id=row.last_alert_id, role_id=role.role_id, candidate_id=candidate_id,
                            fit=evaluation.fit, readiness=row.readiness, reasons=reasons,
                            signals=sorted(set(signal_types)), triggered_by=event_id, created_at=self.now)
         self.outbox(TOPICS.match_alerts, role.role_id, alert.alert_id, alert.model_dump(mode="json"))
         self.result.alerts += 1
-        log.info("match_alert", event_id=event_id, role_id=role.role_id, candidate_id=state.candidate_id,
+        log.info("match_alert", event_id=event_id, role_id=role.role_id, candidate_id=candidate_id,
                  alert_id=alert.alert_id, fit=evaluation.fit)
 
-    def withdraw(self, role, state, row, evaluation, event_id) -> None:
+    def withdraw(self, role, candidate_id, row, evaluation, event_id) -> None:
         row.transitions += 1
         row.relevant, row.changed_at = False, self.now
-        message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, state.candidate_id, row.transitions),
+        message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, candidate_id, row.transitions),
                                  withdraws_alert_id=row.last_alert_id, role_id=role.role_id,
-                                 candidate_id=state.candidate_id,
+                                 candidate_id=candidate_id,
                                  reasons=[{"kind": "change", "text": f} for f in evaluation.failed],
                                  triggered_by=event_id, created_at=self.now)
         self.outbox(TOPICS.match_alerts, role.role_id, message.alert_id, message.model_dump(mode="json"))
         self.result.withdrawals += 1
-        log.info("match_withdrawn", event_id=event_id, role_id=role.role_id, candidate_id=state.candidate_id)
+        log.info("match_withdrawn", event_id=event_id, role_id=role.role_id, candidate_id=candidate_id)
 
     # -- role specs -----------------------------------------------------------
 
@@ -402,19 +405,27 @@ class _Batch:
                  candidates_evaluated=len(candidate_ids))
 
     def settle_role_chunk(self, role: Role, candidate_ids: list[str], event_id: str, change: list[str]) -> None:
-        """Score one chunk of candidates, write what changed, and let go of their objects so a
-        role that matches many candidates streams through memory instead of filling it."""
-        states = load_states(self.session, candidate_ids, with_snapshots=False)
+        """Score one chunk of candidates from plain rows (no ORM objects but this role's
+        match-state rows), write what changed, and let go of those rows: a role that
+        matches many candidates streams through memory instead of filling it."""
+        facts = load_facts(self.session, candidate_ids)
+        matches = {m.candidate_id: m for m in self.session.scalars(
+            for_update(self.session, select(MatchState).where(MatchState.role_id == role.role_id,
+                                                              MatchState.candidate_id.in_(candidate_ids))))}
+        touched = []
         for cid in candidate_ids:
-            state = self.states.get(cid) or states[cid]
-            if state.row is not None:
-                self.settle(role, state, evaluate(role, state.matcher_facts(), self.now), event_id, [], change)
+            if cid in self.states:  # changed earlier in this batch: use the live state
+                state = self.states[cid]
+                self.settle(role, cid, state.matches, state.row.readiness if state.row else 0.0,
+                            evaluate(role, state.matcher_facts(), self.now), event_id, [], change)
+            elif cid in facts:
+                pair = {role.role_id: matches[cid]} if cid in matches else {}
+                self.settle(role, cid, pair, facts[cid].readiness, evaluate(role, facts[cid], self.now),
+                            event_id, [], change)
+                touched.extend(pair.values())
         self.session.flush()
-        for cid, state in states.items():
-            if cid not in self.states:
-                for obj in [state.row, *state.skills.values(), *state.matches.values()]:
-                    if obj is not None:
-                        self.session.expunge(obj)
+        for row in touched:
+            self.session.expunge(row)
 
     def outbox(self, topic: str, key: str, message_id: str, payload: dict[str, Any], dedupe: bool = False) -> None:
         # Alerts and signals cannot repeat (idempotency records and the state machine see
