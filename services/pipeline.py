@@ -62,6 +62,14 @@ class BatchResult:
 class Pipeline:
     """Owns the role index of this worker and runs batches through the store."""
 
+    def __init__(self, sessions: sessionmaker[Session], role_index: Optional[RoleIndex] = None,
+                 clock: Callable[[], datetime] = utcnow, tenure_windows: tuple[int, ...] = (24, 36, 48)):
+        self.sessions = sessions
+        self.roles = role_index or RoleIndex()
+        self.clock = clock
+        self.tenure_windows = tenure_windows
+        self.role_revision_seen = 0
+
     def process_safely(self, records: list[RawRecord]) -> BatchResult:
         """Like `process`, but a record that breaks the handlers goes to dead-letters alone.
 
@@ -87,14 +95,6 @@ class Pipeline:
                     batch.reject(record, f"processing failed: {type(exc).__name__}: {exc}"[:1000])
                     result.add(batch.result)
         return result
-
-    def __init__(self, sessions: sessionmaker[Session], role_index: Optional[RoleIndex] = None,
-                 clock: Callable[[], datetime] = utcnow, tenure_windows: tuple[int, ...] = (24, 36, 48)):
-        self.sessions = sessions
-        self.roles = role_index or RoleIndex()
-        self.clock = clock
-        self.tenure_windows = tenure_windows
-        self.role_revision_seen = 0
 
     # -- entry points ---------------------------------------------------------
 
@@ -128,15 +128,14 @@ class _Batch:
 
     def run(self, records: list[RawRecord]) -> BatchResult:
         decoded = [(record, decode(record)) for record in records]
-        events = [(r, d) for r, d in decoded if not isinstance(d, Rejected)]
-        seen = self._already_processed([d for _, d in events])
-        candidate_ids = [d.candidate_id for _, d in events if hasattr(d, "candidate_id")]
+        keys = [None if isinstance(item, Rejected) else _idempotency_key(item) for _, item in decoded]
+        seen = self._already_processed([key for key in keys if key is not None])
+        candidate_ids = [item.candidate_id for _, item in decoded if hasattr(item, "candidate_id")]
         self.states = load_states(self.session, candidate_ids)
-        for record, item in decoded:
+        for (record, item), key in zip(decoded, keys):
             if isinstance(item, Rejected):
                 self.reject(record, item.error)
                 continue
-            key = _idempotency_key(record, item)
             if key is not None and key in seen:
                 self.result.duplicates += 1
                 log.info("duplicate_skipped", stream=key[0], event_id=key[1])
@@ -148,11 +147,11 @@ class _Batch:
             self.result.processed += 1
         return self.result
 
-    def _already_processed(self, items: list) -> set[tuple[str, str]]:
-        keys = {(_stream_of(i), i.event_id) for i in items if getattr(i, "event_id", None)}
+    def _already_processed(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The keys among these that an earlier batch recorded (one query per stream)."""
         found: set[tuple[str, str]] = set()
         by_stream: dict[str, list[str]] = {}
-        for stream, event_id in keys:
+        for stream, event_id in set(keys):
             by_stream.setdefault(stream, []).append(event_id)
         for stream, ids in by_stream.items():
             found |= {(stream, e) for e in queries.processed_event_ids(self.session, stream, ids)}
@@ -296,7 +295,7 @@ class _Batch:
         current = (view or {}).get("current") or {}
         row.current_company, row.seniority = current.get("company"), (view or {}).get("seniority")
         row.city, row.years_experience = (view or {}).get("city"), (view or {}).get("years_experience")
-        row.do_not_contact = bool((view or {}).get("do_not_contact")) or bool(facts.get("do_not_contact"))
+        row.do_not_contact = bool((view or {}).get("do_not_contact"))
         row.readiness, row.readiness_reasons, row.updated_at = readiness.score, readiness.reasons, self.now
 
     def emit_signals(self, state: CandidateState, signals: list[DetectedSignal], evidence: str, event_id: str,
@@ -381,7 +380,7 @@ class _Batch:
         before = Role.from_spec(RoleSpec.model_validate(row.spec)) if row and not row.deleted else None
         revision = (self.session.scalar(select(func.max(RoleSpecRow.revision))) or 0) + 1
         if row is None:
-            row = RoleSpecRow(role_id=role_id)
+            row = RoleSpecRow(role_id=role_id, spec={})
             self.session.add(row)
         if spec is None:
             row.deleted, row.status = True, "deleted"
@@ -392,8 +391,6 @@ class _Batch:
             role = Role.from_spec(spec)
             self.p.roles.upsert(role)
         row.revision, row.updated_at = revision, self.now
-        if row.spec is None:
-            row.spec = {}
         self.session.flush()
         self.p.role_revision_seen = max(self.p.role_revision_seen, revision)
         change = [_describe_role_change(before, role)]
@@ -415,9 +412,9 @@ class _Batch:
         touched = []
         for cid in candidate_ids:
             if cid in self.states:  # changed earlier in this batch: use the live state
-                state = self.states[cid]
-                self.settle(role, cid, state.matches, state.row.readiness if state.row else 0.0,
-                            evaluate(role, state.matcher_facts(), self.now), event_id, [], change)
+                state, live = self.states[cid], self.states[cid].matcher_facts()
+                self.settle(role, cid, state.matches, live.readiness, evaluate(role, live, self.now),
+                            event_id, [], change)
             elif cid in facts:
                 pair = {role.role_id: matches[cid]} if cid in matches else {}
                 self.settle(role, cid, pair, facts[cid].readiness, evaluate(role, facts[cid], self.now),
@@ -443,15 +440,12 @@ def _set_if_changed(row, **values) -> None:
             setattr(row, name, value)
 
 
-def _stream_of(item) -> str:
-    return type(item).__name__
-
-
-def _idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:
+def _idempotency_key(item) -> Optional[tuple[str, str]]:
+    """(stream, event_id) recorded in processed_events, or None for what needs no record."""
     event_id = getattr(item, "event_id", None)
     if isinstance(item, RoleSpec) or not event_id:
         return None  # a role spec is state, not an event: applying it twice changes nothing
-    return (_stream_of(item), event_id)
+    return (type(item).__name__, event_id)
 
 
 _SIGNAL_TEXT = {
