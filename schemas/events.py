@@ -6,7 +6,7 @@ human can act on; unknown extra fields are ignored so producers can grow the for
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -53,16 +53,6 @@ class Position(_Inbound):
         if value is not None and not _YEAR_MONTH.match(value):
             raise ValueError(f"must be YYYY-MM or YYYY-MM-DD, got {value!r}")
         return value
-
-    def start_date(self) -> Optional[date]:
-        return _parse_year_month(self.start)
-
-
-def _parse_year_month(value: Optional[str]) -> Optional[date]:
-    if not value:
-        return None
-    parts = [int(p) for p in value.split("-")]
-    return date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
 
 
 class Profile(_Inbound):

@@ -7,20 +7,6 @@ from __future__ import annotations
 
 import os
 
-LOGICAL_NAMES = {
-    "profile_events": "profile-events",
-    "interview_notes": "interview-notes",
-    "role_specs": "role-specs",
-    "candidate_signals": "candidate-signals",
-    "match_alerts": "match-alerts",
-    "dead_letters": "dead-letters",
-    # The scheduler turns time into events here; the worker consumes them.
-    "timers": "radar-timers",
-    # Candidate events whose Kafka key was not their candidate_id, re-keyed so that each
-    # candidate's events land on one partition (one worker, in order).
-    "rekeyed": "radar-rekeyed",
-}
-
 
 class Topics:
     def __init__(self, prefix: str = ""):
@@ -31,7 +17,10 @@ class Topics:
         self.candidate_signals = prefix + "candidate-signals"
         self.match_alerts = prefix + "match-alerts"
         self.dead_letters = prefix + "dead-letters"
+        # The scheduler turns time into events here; the worker consumes them.
         self.timers = prefix + "radar-timers"
+        # Candidate events whose Kafka key was not their candidate_id, re-keyed so that each
+        # candidate's events land on one partition (one worker, in order).
         self.rekeyed = prefix + "radar-rekeyed"
 
     def physical(self, logical: str) -> str:
