@@ -39,6 +39,7 @@ from services.store import queries  # noqa: E402
 from services.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from services.store.models import Candidate, CandidateSkill  # noqa: E402
 from services.taxonomy import SKILLS_FILE  # noqa: E402
+from timing import best_of  # noqa: E402  (benchmarks/, the script's own folder)
 
 SEED = 20261201
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -120,15 +121,6 @@ def edge_roles() -> dict[str, Role]:
 
 
 # --- 1. candidate events against the role index ------------------------------------------
-
-def best_of(runs: int, fn) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
 
 def indexed_candidate_events(index: RoleIndex, candidates: list[CandidateFacts]) -> None:
     # What the pipeline does per candidate event (with no relevant pair to leave).
