@@ -13,6 +13,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Iterable, Optional
 
 from schemas import RoleSpec
@@ -41,6 +42,22 @@ class Role:
     domains: frozenset[str]
     exclude_companies: frozenset[str]
     threshold: float
+    # Derived once per spec, so that scoring a pair does no parsing or folding:
+    must_set: frozenset[str] = field(init=False, repr=False, compare=False)
+    wanted: tuple[str, ...] = field(init=False, repr=False, compare=False)      # must-haves, then nice-to-haves
+    level_ranks: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    place_keys: Optional[frozenset[str]] = field(init=False, repr=False, compare=False)  # None: anywhere
+
+    def __post_init__(self) -> None:
+        derived = {
+            "must_set": frozenset(self.must_have),
+            "wanted": self.must_have + tuple(s for s in self.nice_to_have if s not in self.must_have),
+            "level_ranks": tuple(ladder.rank(level) or 0 for level in self.seniority),
+            "place_keys": None if self.remote or not self.locations else frozenset(
+                filter(None, (places.city_of(p) for p in self.locations))),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def from_spec(cls, spec: RoleSpec) -> "Role":
@@ -77,13 +94,52 @@ class CandidateFacts:
     readiness: float = 0.0
     readiness_reasons: list[str] = field(default_factory=list)
 
+    # A snapshot: built per event, never changed after, so what is derived from it is kept.
+    @cached_property
+    def company_key(self) -> Optional[str]:
+        return company_key(self.company)
 
-@dataclass(frozen=True)
+    @cached_property
+    def place_keys(self) -> frozenset[str]:
+        return frozenset(places.place_parts(self.location))
+
+    @cached_property
+    def industry_key(self) -> str:
+        return (self.industry or "").strip().lower()
+
+    @cached_property
+    def rank(self) -> Optional[float]:
+        return ladder.rank(self.seniority)
+
+    def skill_ages(self, now: datetime) -> dict[str, int]:
+        """Days since each skill was first seen, as of `now` (kept for the last `now` asked)."""
+        cached = self.__dict__.get("_ages")
+        if cached is None or cached[0] != now:
+            cached = (now, {k: (now - _aware(f.first_seen_at, now)).days for k, f in self.skills.items()})
+            self.__dict__["_ages"] = cached
+        return cached[1]
+
+
 class Evaluation:
-    relevant: bool
-    fit: float
-    failed: tuple[str, ...]          # the hard constraints not met, in words
-    reasons: tuple[dict[str, str], ...]
+    """The verdict on one pair. The words (failed constraints, reasons) are built only when
+    read: a pair that stays relevant with the same fit needs none, and that is most pairs."""
+
+    __slots__ = ("role", "cand", "relevant", "fit", "__dict__")
+
+    def __init__(self, role: Role, cand: CandidateFacts, relevant: bool, fit: float) -> None:
+        self.role, self.cand, self.relevant, self.fit = role, cand, relevant, fit
+
+    @cached_property
+    def failed(self) -> tuple[str, ...]:
+        """The hard constraints not met (or the threshold), in words; empty when relevant."""
+        failures = hard_constraint_failures(self.role, self.cand)
+        if not failures and not self.relevant:
+            failures.append(f"fit {self.fit:.2f} below threshold {self.role.threshold:.2f}")
+        return tuple(failures)
+
+    @cached_property
+    def reasons(self) -> tuple[dict[str, str], ...]:
+        return tuple(explain(self.role, self.cand)) if self.relevant else ()
 
 
 def hard_constraint_failures(role: Role, cand: CandidateFacts) -> list[str]:
@@ -95,7 +151,7 @@ def hard_constraint_failures(role: Role, cand: CandidateFacts) -> list[str]:
     missing = [s for s in role.must_have if s not in cand.skills]
     if missing:
         failures.append("missing must-have " + ", ".join(skill_label(s) for s in missing))
-    if cand.company and company_key(cand.company) in role.exclude_companies:
+    if cand.company_key and cand.company_key in role.exclude_companies:
         failures.append(f"works at excluded company {cand.company}")
     if role.seniority and cand.seniority not in role.seniority:
         failures.append(f"seniority {cand.seniority or 'unknown'} not in {', '.join(sorted(role.seniority))}")
@@ -107,14 +163,14 @@ def hard_constraint_failures(role: Role, cand: CandidateFacts) -> list[str]:
 
 
 def could_be_relevant(role: Role, cand: CandidateFacts) -> bool:
-    """The hard constraints as one cheap boolean (no reasons built): the hot path asks this
-    first and runs `evaluate` only on roles that pass or that the candidate is leaving."""
+    """The hard constraints as one cheap boolean (no words built, nothing parsed): the hot
+    path asks this first and scores only roles that pass or that the candidate is leaving."""
     return (role.status == "open" and not cand.do_not_contact
-            and all(s in cand.skills for s in role.must_have)
-            and not (cand.company and company_key(cand.company) in role.exclude_companies)
+            and role.must_set <= cand.skills.keys()
+            and not (role.exclude_companies and cand.company_key in role.exclude_companies)
             and (not role.seniority or cand.seniority in role.seniority)
             and (role.min_years is None or (cand.years_experience is not None and cand.years_experience >= role.min_years))
-            and (not role.locations or role.remote or places.location_matches(cand.location, role.locations)))
+            and (role.place_keys is None or not role.place_keys.isdisjoint(cand.place_keys)))
 
 
 def _fmt_years(years: Optional[float]) -> str:
@@ -124,18 +180,17 @@ def _fmt_years(years: Optional[float]) -> str:
 def _seniority_closeness(role: Role, cand: CandidateFacts) -> float:
     if not role.seniority:
         return 0.5
-    cand_rank = ladder.rank(cand.seniority)
-    if cand_rank is None:
+    if cand.rank is None:
         return 0.0
-    distance = min(abs(cand_rank - (ladder.rank(level) or 0)) for level in role.seniority)
+    distance = min(abs(cand.rank - level_rank) for level_rank in role.level_ranks)
     return max(0.0, 1.0 - distance / 2)
 
 
 def _freshness(role: Role, cand: CandidateFacts, now: datetime) -> float:
-    wanted = [cand.skills[s] for s in role.must_have + role.nice_to_have if s in cand.skills]
-    if not wanted:
+    ages = cand.skill_ages(now)
+    newest_age = min((ages[s] for s in role.wanted if s in ages), default=None)
+    if newest_age is None:
         return 0.5
-    newest_age = min((now - _aware(f.first_seen_at, now)).days for f in wanted)
     if newest_age <= FRESH_DAYS:
         return 1.0
     return max(0.0, 1.0 - (newest_age - FRESH_DAYS) / (STALE_DAYS - FRESH_DAYS))
@@ -147,7 +202,9 @@ def _aware(moment: datetime, like: datetime) -> datetime:
 
 def fit_score(role: Role, cand: CandidateFacts, now: datetime) -> float:
     nice = (sum(s in cand.skills for s in role.nice_to_have) / len(role.nice_to_have)) if role.nice_to_have else 1.0
-    domain = 1.0 if role.domains and (cand.industry or "").strip().lower() in role.domains else (0.5 if not role.domains else 0.0)
+    if nice == 1.0:
+        return 1.0  # every nice-to-have met (or none asked): the bonus has no gap left to fill
+    domain = (1.0 if cand.industry_key in role.domains else 0.0) if role.domains else 0.5
     bonus = (BONUS_WEIGHTS["seniority"] * _seniority_closeness(role, cand)
              + BONUS_WEIGHTS["domain"] * domain
              + BONUS_WEIGHTS["freshness"] * _freshness(role, cand, now))
@@ -155,12 +212,8 @@ def fit_score(role: Role, cand: CandidateFacts, now: datetime) -> float:
 
 
 def evaluate(role: Role, cand: CandidateFacts, now: datetime) -> Evaluation:
-    failures = hard_constraint_failures(role, cand)
     fit = fit_score(role, cand, now)
-    if not failures and fit < role.threshold:
-        failures.append(f"fit {fit:.2f} below threshold {role.threshold:.2f}")
-    reasons = () if failures else tuple(explain(role, cand))
-    return Evaluation(relevant=not failures, fit=fit, failed=tuple(failures), reasons=reasons)
+    return Evaluation(role, cand, could_be_relevant(role, cand) and fit >= role.threshold, fit)
 
 
 def explain(role: Role, cand: CandidateFacts) -> list[dict[str, str]]:
@@ -213,19 +266,20 @@ ANY_LEVEL = "*"
 
 
 class RoleIndex:
-    """Every role, indexed by one must-have skill and by the seniority levels it accepts.
+    """Every role by id, and every OPEN role filed by one must-have and the levels it accepts.
 
     A candidate with skills S at level L can only meet a role whose must-haves are all in
-    S and whose seniority list is empty or holds L. So each role is filed under a single
-    one of its must-haves (the one with the shortest posting list when it is added) once
-    per accepted level (or under ANY_LEVEL). Looking roles up touches only the postings of
-    (s, L) and (s, ANY_LEVEL) for s in S: the cost follows the candidate's skills and the
-    roles that could really match, not the catalogue's size.
+    S and whose seniority list is empty or holds L. So each open role is filed under a
+    single one of its must-haves (the one with the shortest posting list when it is added)
+    once per accepted level (or under ANY_LEVEL). Looking roles up touches only the postings
+    of (s, L) and (s, ANY_LEVEL) for s in S, and checks each posted role's must-haves with
+    one set comparison: the cost follows the candidate's skills and the roles that could
+    really match, not the catalogue's size. Paused and closed roles are kept by id only.
     """
 
     def __init__(self) -> None:
         self.roles: dict[str, Role] = {}
-        self._postings: dict[tuple[Optional[str], str], set[str]] = defaultdict(set)
+        self._postings: dict[tuple[Optional[str], str], dict[str, Role]] = defaultdict(dict)
         self._filed_under: dict[str, list[tuple[Optional[str], str]]] = {}
         self._skill_load: dict[str, int] = defaultdict(int)
 
@@ -235,51 +289,60 @@ class RoleIndex:
     def upsert(self, role: Role) -> None:
         self.remove(role.role_id)
         self.roles[role.role_id] = role
+        if role.status != "open":
+            return
         skill = min(role.must_have, key=lambda s: (self._skill_load[s], s)) if role.must_have else None
         keys = [(skill, level) for level in sorted(role.seniority)] or [(skill, ANY_LEVEL)]
         for key in keys:
-            self._postings[key].add(role.role_id)
+            self._postings[key][role.role_id] = role
         if skill is not None:
             self._skill_load[skill] += 1
         self._filed_under[role.role_id] = keys
 
     def remove(self, role_id: str) -> None:
-        if role_id not in self.roles:
+        if self.roles.pop(role_id, None) is None:
             return
-        keys = self._filed_under.pop(role_id)
+        keys = self._filed_under.pop(role_id, None)
+        if not keys:
+            return  # not open: never filed
         for key in keys:
-            self._postings[key].discard(role_id)
+            del self._postings[key][role_id]
             if not self._postings[key]:
                 del self._postings[key]
         if keys[0][0] is not None:
             self._skill_load[keys[0][0]] -= 1
-        del self.roles[role_id]
 
     def candidate_roles(self, skills: Iterable[str], seniority: Optional[str] = None) -> list[Role]:
         """Open roles whose every must-have is in `skills` and whose seniority admits the candidate."""
-        skill_set = set(skills)
+        skill_set = frozenset(skills)
         levels = (ANY_LEVEL, seniority) if seniority else (ANY_LEVEL,)
+        postings = self._postings
         found = []
-        for skill in [None, *skill_set]:
+        for skill in (None, *skill_set):
             for level in levels:
-                for role_id in self._postings.get((skill, level), ()):
-                    role = self.roles[role_id]
-                    if role.status == "open" and all(s in skill_set for s in role.must_have):
-                        found.append(role)
+                posted = postings.get((skill, level))
+                if posted:
+                    found.extend(role for role in posted.values() if role.must_set <= skill_set)
         return found
 
     def get(self, role_id: str) -> Optional[Role]:
         return self.roles.get(role_id)
 
 
-def roles_to_evaluate(index: RoleIndex, cand: CandidateFacts, relevant_now: Iterable[str]) -> list[Role]:
-    """The roles a candidate event must score: those it could now meet (index + cheap
-    check), and those it is relevant for now (it may be leaving them)."""
-    roles = {r.role_id: r for r in index.candidate_roles(cand.skills, cand.seniority) if could_be_relevant(r, cand)}
+def evaluate_candidate(index: RoleIndex, cand: CandidateFacts, relevant_now: Iterable[str],
+                       now: datetime) -> list[Evaluation]:
+    """Every pair a candidate event must settle: the roles it could now meet (the index,
+    then the hard constraints as one boolean; only these are scored) and the roles it is
+    relevant for now (it may be leaving them). Nothing else in the catalogue is looked at."""
+    verdicts: dict[str, Evaluation] = {}
+    for role in index.candidate_roles(cand.skills, cand.seniority):
+        if could_be_relevant(role, cand):
+            fit = fit_score(role, cand, now)
+            verdicts[role.role_id] = Evaluation(role, cand, fit >= role.threshold, fit)
     for role_id in relevant_now:
-        if role_id not in roles:
-            roles[role_id] = index.get(role_id) or closed_role(role_id)
-    return list(roles.values())
+        if role_id not in verdicts:
+            verdicts[role_id] = evaluate(index.get(role_id) or closed_role(role_id), cand, now)
+    return list(verdicts.values())
 
 
 def closed_role(role_id: str, status: str = "closed") -> Role:

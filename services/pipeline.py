@@ -26,7 +26,7 @@ from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, d
 from services.detectors import DetectedSignal, detect_profile_signals
 from services.logs import get_logger
 from services.matcher import (
-    PreviousState, Role, RoleIndex, closed_role, evaluate, roles_to_evaluate, stable_id, transition,
+    Evaluation, PreviousState, Role, RoleIndex, closed_role, evaluate, evaluate_candidate, stable_id, transition,
 )
 from services.notes import extract_note
 from services.profile import tenure_months
@@ -320,12 +320,12 @@ class _Batch:
         facts = state.matcher_facts()
         relevant_now = [role_id for role_id, match in state.matches.items() if match.relevant]
         change = [_describe_signal(s) for s in signals]
-        for role in roles_to_evaluate(self.p.roles, facts, relevant_now):
-            self.settle(role, state.candidate_id, state.matches, facts.readiness, evaluate(role, facts, self.now),
+        for evaluation in evaluate_candidate(self.p.roles, facts, relevant_now, self.now):
+            self.settle(evaluation.role, state.candidate_id, state.matches, facts.readiness, evaluation,
                         event_id, [s.type for s in signals], change)
 
     def settle(self, role: Role, candidate_id: str, matches: dict[str, MatchState], readiness: float,
-               evaluation, event_id: str, signal_types: list[str], change: list[str]) -> None:
+               evaluation: Evaluation, event_id: str, signal_types: list[str], change: list[str]) -> None:
         """Apply the state machine to one pair: alert on entering, withdrawal on leaving.
 
         `matches` is the candidate's match-state rows by role id (at least this role's, if any)."""
@@ -339,8 +339,11 @@ class _Batch:
                              readiness=0.0, reasons=[], transitions=0, changed_at=self.now)
             self.session.add(row)
             matches[role.role_id] = row
+        rescored = row.fit != evaluation.fit or row.readiness != readiness
         _set_if_changed(row, fit=evaluation.fit, readiness=readiness)
-        if evaluation.relevant:
+        if evaluation.relevant and (rescored or step == "enter" or not row.reasons):
+            # Words are built only when the score moved or the pair enters: a pair that
+            # stays relevant with the same score keeps the reasons it has.
             _set_if_changed(row, reasons=list(evaluation.reasons))
         if step == "enter":
             self.alert(role, candidate_id, row, evaluation, event_id, signal_types, change)

@@ -4,7 +4,8 @@ import pytest
 
 from schemas import RoleSpec
 from services.matcher import (
-    CandidateFacts, PreviousState, Role, RoleIndex, SkillFact, evaluate, fit_score, stable_id, transition,
+    CandidateFacts, PreviousState, Role, RoleIndex, SkillFact, evaluate, evaluate_candidate, fit_score, stable_id,
+    transition,
 )
 
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -116,15 +117,29 @@ def test_role_index_files_roles_by_accepted_seniority():
     assert {r.role_id for r in index.candidate_roles({"python", "kafka"}, "principal")} == {"any-level"}
 
 
-def test_roles_to_evaluate_keeps_roles_the_candidate_is_leaving():
-    from services.matcher import roles_to_evaluate
-
+def test_evaluate_candidate_keeps_roles_the_candidate_is_leaving():
     index = RoleIndex()
     index.upsert(role(role_id="a"))
     index.upsert(role(role_id="b", exclude_companies=["Northwind"]))
-    leaving = roles_to_evaluate(index, cand(), relevant_now=["b", "gone"])
-    assert {r.role_id for r in leaving} == {"a", "b", "gone"}
-    assert next(r for r in leaving if r.role_id == "gone").status == "closed"
+    verdicts = {v.role.role_id: v for v in evaluate_candidate(index, cand(), relevant_now=["b", "gone"], now=NOW)}
+    assert set(verdicts) == {"a", "b", "gone"}
+    assert verdicts["a"].relevant and not verdicts["b"].relevant and not verdicts["gone"].relevant
+    assert verdicts["b"].failed == ("works at excluded company Northwind",)
+    assert verdicts["gone"].role.status == "closed" and verdicts["gone"].failed == ("role is closed",)
+
+
+def test_evaluate_candidate_skips_roles_that_cannot_match():
+    index = RoleIndex()
+    index.upsert(role(role_id="excluded", exclude_companies=["Northwind Inc."]))
+    index.upsert(role(role_id="elsewhere", locations=["Lisbon"]))
+    index.upsert(role(role_id="paused", status="paused"))
+    assert evaluate_candidate(index, cand(), relevant_now=[], now=NOW) == []
+
+
+def test_words_are_built_only_when_read_and_name_the_threshold():
+    verdict = evaluate(role(threshold=0.99), cand(), NOW)
+    assert not verdict.relevant and verdict.reasons == ()
+    assert verdict.failed == (f"fit {verdict.fit:.2f} below threshold 0.99",)
 
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
@@ -149,3 +164,28 @@ def test_the_cheap_check_agrees_with_the_hard_constraints(must, has, status, lev
              exclude_companies=excluded)
     c = cand(tuple(has), seniority=level, years_experience=years, location=location, do_not_contact=dnc)
     assert could_be_relevant(r, c) == (not hard_constraint_failures(r, c))
+
+
+ROLE_SPECS = st.builds(
+    dict, must_have=st.lists(st.sampled_from(SKILLS), max_size=3), nice_to_have=st.lists(st.sampled_from(SKILLS), max_size=2),
+    status=st.sampled_from(["open", "open", "paused"]), seniority=st.lists(st.sampled_from(["mid", "senior", "staff"]), max_size=2),
+    min_years=st.one_of(st.none(), st.integers(0, 12)), locations=st.lists(st.sampled_from(["Berlin", "Lisbon", "Germany"]), max_size=2),
+    remote=st.booleans(), exclude_companies=st.lists(st.sampled_from(["Northwind", "Initech"]), max_size=1),
+    domains=st.lists(st.sampled_from(["fintech", "gaming"]), max_size=1), threshold=st.sampled_from([0.6, 0.75, 0.9]),
+)
+
+
+@settings(max_examples=300)
+@given(specs=st.lists(ROLE_SPECS, max_size=8), has=st.sets(st.sampled_from(SKILLS)),
+       level=st.sampled_from([None, "mid", "senior", "staff"]), years=st.one_of(st.none(), st.integers(0, 12)),
+       location=st.sampled_from([None, "Berlin, Germany", "Lisbon, Portugal"]),
+       company=st.sampled_from(["Northwind", "Initech", "Contoso"]))
+def test_the_index_finds_exactly_the_roles_a_scan_of_every_role_finds(specs, has, level, years, location, company):
+    roles = [role(role_id=f"r-{i}", **spec) for i, spec in enumerate(specs)]
+    index = RoleIndex()
+    for r in roles:
+        index.upsert(r)
+    c = cand(tuple(has), seniority=level, years_experience=years, location=location, company=company)
+    by_index = {(v.role.role_id, v.fit) for v in evaluate_candidate(index, c, (), NOW) if v.relevant}
+    by_scan = {(r.role_id, v.fit) for r in roles if (v := evaluate(r, c, NOW)).relevant}
+    assert by_index == by_scan
