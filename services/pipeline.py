@@ -128,7 +128,7 @@ class _Batch:
 
     def run(self, records: list[RawRecord]) -> BatchResult:
         decoded = [(record, decode(record)) for record in records]
-        keys = [None if isinstance(item, Rejected) else _idempotency_key(item) for _, item in decoded]
+        keys = [None if isinstance(item, Rejected) else _idempotency_key(record, item) for record, item in decoded]
         seen = self._already_processed([key for key in keys if key is not None])
         candidate_ids = [item.candidate_id for _, item in decoded if hasattr(item, "candidate_id")]
         self.states = load_states(self.session, candidate_ids)
@@ -443,12 +443,19 @@ def _set_if_changed(row, **values) -> None:
             setattr(row, name, value)
 
 
-def _idempotency_key(item) -> Optional[tuple[str, str]]:
-    """(stream, event_id) recorded in processed_events, or None for what needs no record."""
+def _idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:
+    """(stream, id) recorded in processed_events, or None for what needs no record.
+
+    Role specs count too: replaying an old spec after a newer one would bring the old one
+    back (and alert again). One without an event_id (a tombstone always) is known by its
+    position in the single-partition role-specs topic, which a redelivery keeps."""
+    if isinstance(item, (RoleSpec, RoleTombstone)):
+        event_id = getattr(item, "event_id", None)
+        if event_id:
+            return ("RoleSpec", event_id)
+        return ("RoleSpecPosition", record.position) if record.offset is not None else None
     event_id = getattr(item, "event_id", None)
-    if isinstance(item, RoleSpec) or not event_id:
-        return None  # a role spec is state, not an event: applying it twice changes nothing
-    return (type(item).__name__, event_id)
+    return (type(item).__name__, event_id) if event_id else None
 
 
 _SIGNAL_TEXT = {

@@ -1,10 +1,11 @@
 """The pipeline against a real database (SQLite and PostgreSQL), without Kafka."""
+import json
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 
 from services.pipeline import Pipeline
-from services.store.models import CandidateSkill, MatchState, OutboxMessage, Signal
+from services.store.models import CandidateSkill, MatchState, OutboxMessage, RoleSpecRow, Signal
 from tests.helpers import note, position, profile_event, raw, role_spec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -91,6 +92,25 @@ def test_pause_close_reopen_delete(sessions):
     # a candidate event after deletion alerts nothing for the deleted role
     p.process([ada("p9", ["Python", "Kafka", "Rust"], at="2026-11-25T10:00:00Z")])
     assert len(alerts(sessions)) == 2
+
+
+def test_a_redelivered_role_spec_changes_nothing_even_after_a_newer_one(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python", "Kafka"])])
+    first = raw("role-specs", role_spec("r-7"))
+    assert p.process([first]).alerts == 1
+    p.process([raw("role-specs", role_spec("r-7", must_have=["Python", "Kafka", "Rust"]))])
+    assert len(alerts(sessions, "match.withdrawn")) == 1
+    again = p.process([first])  # redelivery (a crash before the offset commit, a replay)
+    assert (again.duplicates, again.alerts) == (1, 0)
+    same_id_elsewhere = raw("role-specs", json.loads(first.value))  # same event_id, another position
+    assert p.process([same_id_elsewhere]).duplicates == 1
+    tombstone = raw("role-specs", None, key="r-7")
+    p.process([tombstone])
+    assert p.process([tombstone]).duplicates == 1
+    with sessions() as s:
+        assert s.get(RoleSpecRow, "r-7").deleted
+    assert len(alerts(sessions)) == 1
 
 
 def test_stale_snapshot_changes_nothing(sessions):
