@@ -134,7 +134,7 @@ class Evaluation:
         """The hard constraints not met (or the threshold), in words; empty when relevant."""
         failures = hard_constraint_failures(self.role, self.cand)
         if not failures and not self.relevant:
-            failures.append(f"fit {self.fit:.2f} below threshold {self.role.threshold:.2f}")
+            failures.append(f"fit {self.fit:.4g} below threshold {self.role.threshold:g}")
         return tuple(failures)
 
     @cached_property
@@ -226,6 +226,8 @@ def explain(role: Role, cand: CandidateFacts) -> list[dict[str, str]]:
             reasons.append({"kind": "skill", "text": f"has {skill_label(skill)} (nice-to-have; {cand.skills[skill].evidence})"})
     if role.seniority and cand.seniority:
         reasons.append({"kind": "seniority", "text": f"{cand.seniority} level, role wants {', '.join(sorted(role.seniority))}"})
+    if role.min_years is not None and cand.years_experience is not None:
+        reasons.append({"kind": "experience", "text": f"{cand.years_experience:g} years of experience, role asks {role.min_years:g}+"})
     if role.domains and cand.industry and cand.industry.strip().lower() in role.domains:
         reasons.append({"kind": "domain", "text": f"works in {cand.industry}"})
     if role.locations and cand.location:

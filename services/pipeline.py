@@ -26,7 +26,7 @@ from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, d
 from services.detectors import DetectedSignal, detect_profile_signals
 from services.logs import get_logger
 from services.matcher import (
-    Evaluation, PreviousState, Role, RoleIndex, closed_role, evaluate, evaluate_candidate, stable_id, transition,
+    CandidateFacts, Evaluation, PreviousState, Role, RoleIndex, closed_role, evaluate, evaluate_candidate, stable_id, transition,
 )
 from services.notes import extract_note
 from services.profile import tenure_months
@@ -125,6 +125,7 @@ class _Batch:
         self.now = pipeline.clock()
         self.result = BatchResult()
         self.states: dict[str, CandidateState] = {}
+        self.facts_before: Optional[CandidateFacts] = None  # the candidate as the current event found it
 
     def run(self, records: list[RawRecord]) -> BatchResult:
         decoded = [(record, decode(record)) for record in records]
@@ -158,6 +159,10 @@ class _Batch:
         return found
 
     def apply(self, record: RawRecord, item) -> None:
+        if hasattr(item, "candidate_id"):
+            # What the candidate looked like before this event: an alert says what changed.
+            known = self.states.get(item.candidate_id)
+            self.facts_before = known.matcher_facts() if known is not None and known.row is not None else None
         if isinstance(item, ProfileEvent):
             self.apply_profile(item)
         elif isinstance(item, InterviewNote):
@@ -230,8 +235,10 @@ class _Batch:
             if self.add_skill(state, mention.key, "note", evidence, note.event_id, note.occurred_at):
                 signals.append(DetectedSignal("new_skill", {"skill": mention.key, "said": mention.surface}))
         facts = state.facts
+        stated_before = (facts.get("interest") or {}).get("on", "")
         for cue in extraction.readiness:
-            if cue.kind in ("interested", "not_looking"):
+            # The newest statement of interest wins; an older note arriving late does not undo it.
+            if cue.kind in ("interested", "not_looking") and day >= stated_before:
                 facts["interest"] = {"kind": cue.kind, "surface": cue.surface, "on": day, "note": note.event_id}
                 if cue.kind == "interested":
                     signals.append(DetectedSignal("interest_expressed", {"said": cue.surface}))
@@ -322,10 +329,11 @@ class _Batch:
         change = [_describe_signal(s) for s in signals]
         for evaluation in evaluate_candidate(self.p.roles, facts, relevant_now, self.now):
             self.settle(evaluation.role, state.candidate_id, state.matches, facts.readiness, evaluation,
-                        event_id, [s.type for s in signals], change)
+                        event_id, [s.type for s in signals], change, candidate_event=True)
 
     def settle(self, role: Role, candidate_id: str, matches: dict[str, MatchState], readiness: float,
-               evaluation: Evaluation, event_id: str, signal_types: list[str], change: list[str]) -> None:
+               evaluation: Evaluation, event_id: str, signal_types: list[str], change: list[str],
+               candidate_event: bool = False) -> None:
         """Apply the state machine to one pair: alert on entering, withdrawal on leaving.
 
         `matches` is the candidate's match-state rows by role id (at least this role's, if any)."""
@@ -346,9 +354,17 @@ class _Batch:
             # stays relevant with the same score keeps the reasons it has.
             _set_if_changed(row, reasons=list(evaluation.reasons))
         if step == "enter":
+            if candidate_event:
+                change = change + self.until_now(role)
             self.alert(role, candidate_id, row, evaluation, event_id, signal_types, change)
         elif step == "leave":
             self.withdraw(role, candidate_id, row, evaluation, event_id)
+
+    def until_now(self, role: Role) -> list[str]:
+        """Why the candidate did not meet the role before this event (built for alerts only)."""
+        if self.facts_before is None:
+            return ["first event about this candidate"]
+        return [f"until this event: {failure}" for failure in evaluate(role, self.facts_before, self.now).failed]
 
     def alert(self, role, candidate_id, row, evaluation, event_id, signal_types, change) -> None:
         row.transitions += 1

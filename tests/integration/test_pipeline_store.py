@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from services.pipeline import Pipeline
-from services.store.models import CandidateSkill, MatchState, OutboxMessage, RoleSpecRow, Signal
+from services.store.models import Candidate, CandidateSkill, MatchState, OutboxMessage, RoleSpecRow, Signal
 from tests.helpers import note, position, profile_event, raw, role_spec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -39,6 +39,8 @@ def test_candidate_becomes_relevant_once(sessions):
     assert result.alerts == 1
     [alert] = alerts(sessions)
     assert alert["role_id"] == "r-7" and alert["candidate_id"] == "c-1" and alert["triggered_by"] == "p2"
+    changes = [r["text"] for r in alert["reasons"] if r["kind"] == "change"]
+    assert changes == ["new skill: Kafka", "until this event: missing must-have Kafka"]
     assert alert["signals"] == ["new_skill"] and alert["fit"] >= 0.6
     assert any("Kafka" in r["text"] for r in alert["reasons"])
     # staying relevant sends nothing more
@@ -111,6 +113,36 @@ def test_a_redelivered_role_spec_changes_nothing_even_after_a_newer_one(sessions
     with sessions() as s:
         assert s.get(RoleSpecRow, "r-7").deleted
     assert len(alerts(sessions)) == 1
+
+
+def test_an_alert_says_what_changed_even_without_a_signal(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7", min_years=8))])
+    first = p.process([ada("p1", ["Python", "Kafka"])])
+    assert first.alerts == 0
+    p.process([ada("p2", ["Python", "Kafka"], at="2026-11-21T10:00:00Z", years_experience=10)])
+    [alert] = alerts(sessions)
+    texts = {r["kind"]: r["text"] for r in alert["reasons"]}
+    assert texts["change"] == "until this event: unknown years of experience, needs 8"
+    assert texts["experience"] == "10 years of experience, role asks 8+"
+
+
+def test_a_brand_new_candidate_alert_says_so(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7"))])
+    p.process([ada("p1", ["Python", "Kafka"])])
+    [alert] = alerts(sessions)
+    assert {"kind": "change", "text": "first event about this candidate"} in alert["reasons"]
+
+
+def test_an_older_note_arriving_late_does_not_undo_newer_interest(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("interview-notes", note("n-new", "c-1", "Open to offers.", occurred_at="2026-11-21T15:30:00Z"))])
+    p.process([raw("interview-notes", note("n-old", "c-1", "Not looking right now.", occurred_at="2026-09-01T15:30:00Z"))])
+    with sessions() as s:
+        row = s.get(Candidate, "c-1")
+        assert row.view["facts"]["interest"]["note"] == "n-new"
+        assert not any("Not looking" in r for r in row.readiness_reasons)
 
 
 def test_stale_snapshot_changes_nothing(sessions):

@@ -139,7 +139,7 @@ def test_evaluate_candidate_skips_roles_that_cannot_match():
 def test_words_are_built_only_when_read_and_name_the_threshold():
     verdict = evaluate(role(threshold=0.99), cand(), NOW)
     assert not verdict.relevant and verdict.reasons == ()
-    assert verdict.failed == (f"fit {verdict.fit:.2f} below threshold 0.99",)
+    assert verdict.failed == (f"fit {verdict.fit:.4g} below threshold 0.99",)
 
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
