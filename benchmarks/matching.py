@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -41,7 +39,7 @@ from services.store import queries  # noqa: E402
 from services.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from services.store.models import Candidate, CandidateSkill  # noqa: E402
 from services.taxonomy import SKILLS_FILE  # noqa: E402
-from timing import best_of  # noqa: E402  (benchmarks/, the script's own folder)
+from timing import best_of, machine_line  # noqa: E402  (benchmarks/, the script's own folder)
 
 SEED = 20261201
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
@@ -356,10 +354,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="an EMPTY scratch database (default: SQLite in a temp dir)")
     args = parser.parse_args()
     began = time.perf_counter()
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"machine: {os.cpu_count()} CPUs (nproc {nproc}), Python {platform.python_version()}"
-          f" ({platform.python_implementation()}), {platform.platform()}; seed {SEED}"
-          + (", --quick" if args.quick else ""))
+    print(machine_line(f"seed {SEED}" + (", --quick" if args.quick else "")))
 
     bench_candidate_events([100, 1_000, 10_000], candidate_count=500 if args.quick else 2_000,
                            brute_evaluations=250_000 if args.quick else 2_000_000)

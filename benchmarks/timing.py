@@ -1,5 +1,14 @@
 """Timing helpers shared by the benchmark scripts."""
+import os
+import platform
 import time
+
+
+def machine_line(details: str) -> str:
+    """The machine a benchmark ran on, for the first line of its report."""
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"machine: {os.cpu_count()} CPUs (nproc {nproc}), Python {platform.python_version()}"
+            f" ({platform.python_implementation()}), {platform.platform()}; {details}")
 
 
 def best_of(runs: int, fn) -> float:
