@@ -66,6 +66,7 @@ TITLES = {"Junior Software Engineer": 12, "Software Engineer": 25, "Data Enginee
           "Senior Data Engineer": 8, "Tech Lead": 6, "Staff Engineer": 6, "Principal Engineer": 3,
           "Engineering Manager": 6, "Director of Engineering": 2}
 
+
 @dataclass(frozen=True)
 class Plan:
     candidates: int  # warm-up snapshots, one per candidate
@@ -74,10 +75,12 @@ class Plan:
 FULL = Plan(candidates=6_000, timed_set=3_000)
 QUICK = Plan(candidates=1_200, timed_set=600)
 
+
 # --- synthetic events (each a pure function of its number) -------------------------------------
 
 def iso(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
+
 
 def role_spec(number: int) -> dict:
     """A role-specs message: 2-4 must-haves by display name, as matching.synthetic_role draws them."""
@@ -97,6 +100,7 @@ def role_spec(number: int) -> dict:
         "exclude_companies": [] if rng.random() < 0.8 else rng.sample(COMPANIES, 2),
         "threshold": round(rng.uniform(0.6, 0.8), 2),
     }
+
 
 def candidate(number: int) -> tuple[dict, list[str]]:
     """A candidate's first linkedin snapshot and its skill keys."""
@@ -122,6 +126,7 @@ def candidate(number: int) -> tuple[dict, list[str]]:
              "occurred_at": iso(NOW - timedelta(days=rng.randint(20, 90))), "profile": profile}
     return event, skills
 
+
 def follow_up(number: int) -> dict:
     """The candidate's next linkedin snapshot: the same profile plus one skill it lacked."""
     event, skills = candidate(number)
@@ -129,13 +134,16 @@ def follow_up(number: int) -> dict:
     profile = {**event["profile"], "skills": event["profile"]["skills"] + [SKILL_NAMES[new_skill]]}
     return {**event, "event_id": f"next-{number}", "occurred_at": iso(NOW - timedelta(days=1)), "profile": profile}
 
+
 def records(topic: str, key_field: str, events: list[dict]) -> list[RawRecord]:
     """The events as the worker consumes them (keyed right, increasing offsets)."""
     return [RawRecord(topic=TOPICS.physical(topic), partition=0, offset=offset, key=e[key_field].encode(),
                       value=json.dumps(e).encode()) for offset, e in enumerate(events)]
 
+
 def batches(items: list, size: int) -> list[list]:
     return [items[start:start + size] for start in range(0, len(items), size)]
+
 
 # --- one catalogue size, in its own process --------------------------------------------------------
 
@@ -157,6 +165,7 @@ class Phase:
         self.seconds += other.seconds
         self.result.add(other.result)
 
+
 @dataclass
 class SizeRun:
     """What one size measured (sent back from its process)."""
@@ -175,6 +184,7 @@ class SizeRun:
             total.add(phase)
         return total
 
+
 @contextlib.contextmanager
 def logs_discarded():
     """The pipeline logs JSON lines to sys.stderr as it is at the time: send them to /dev/null."""
@@ -186,11 +196,13 @@ def logs_discarded():
         finally:
             sys.stderr = saved
 
+
 def process(pipeline: Pipeline, batch: list[RawRecord], phase: Phase) -> None:
     """One timed Pipeline.process call, added to `phase`."""
     start = time.perf_counter()
     result = pipeline.process(batch)
     phase.add(Phase(len(batch), time.perf_counter() - start, result))
+
 
 def run_phase(pipeline: Pipeline, record_batches: list[list[RawRecord]]) -> Phase:
     phase = Phase()
@@ -198,6 +210,7 @@ def run_phase(pipeline: Pipeline, record_batches: list[list[RawRecord]]) -> Phas
         for batch in record_batches:
             process(pipeline, batch, phase)
     return phase
+
 
 def timed_sets(plan: Plan) -> list[list[list[RawRecord]]]:
     """Sets A and B: batches of follow-up snapshots, one per candidate, disjoint candidates."""
@@ -207,6 +220,7 @@ def timed_sets(plan: Plan) -> list[list[list[RawRecord]]]:
         sets.append(batches(records("profile-events", "candidate_id", [follow_up(n) for n in numbers]),
                             CANDIDATE_BATCH))
     return sets
+
 
 def prepare(pipeline: Pipeline, run: SizeRun, plan: Plan) -> None:
     """Phases 1 and 2: the roles, then the warm-up candidates."""
@@ -218,6 +232,7 @@ def prepare(pipeline: Pipeline, run: SizeRun, plan: Plan) -> None:
         if session.bind.dialect.name == "postgresql":
             session.execute(text("ANALYZE"))  # fresh tables: give the planner statistics
     run.pairs_per_candidate, run.relevant_per_candidate = store_counts(pipeline.sessions, plan.candidates)
+
 
 def serve(conn, url: str, size: int, plan: Plan) -> None:
     """The process of one size: prepare its store, then time the batches it is sent, by
@@ -238,12 +253,14 @@ def serve(conn, url: str, size: int, plan: Plan) -> None:
     engine.dispose()
     conn.send(run)
 
+
 def store_counts(sessions, candidate_count: int) -> tuple[float, float]:
     """(match-state rows, relevant pairs) per candidate."""
     with sessions() as session:
         rows = session.scalar(select(func.count()).select_from(MatchState))
         relevant = session.scalar(select(func.count()).select_from(MatchState).where(MatchState.relevant))
     return rows / candidate_count, relevant / candidate_count
+
 
 def evaluated_per_event(pipeline: Pipeline, candidate_ids: list[str]) -> float:
     """Roles a timed event had scored, recounted afterwards from the stored state (untimed): the
@@ -256,6 +273,7 @@ def evaluated_per_event(pipeline: Pipeline, candidate_ids: list[str]) -> float:
                      if could_be_relevant(r, facts)}
             total += len(could | {role_id for role_id, match in state.matches.items() if match.relevant})
     return total / len(candidate_ids)
+
 
 # --- driving the sizes ---------------------------------------------------------------------------
 
@@ -289,6 +307,7 @@ class SizeProcess:
         self.process.join()
         return run
 
+
 def time_interleaved(sizes: list[SizeProcess], plan: Plan) -> list[SizeRun]:
     """Phase 3: each batch goes through every size (one process at a time, in a rotating order)
     before the next batch, so load that comes and goes on the machine weighs on every size alike."""
@@ -300,6 +319,7 @@ def time_interleaved(sizes: list[SizeProcess], plan: Plan) -> list[SizeRun]:
                 size.run_batch(set_number, index)
     return [size.result() for size in sizes]
 
+
 def refuse_non_empty(url: str) -> None:
     engine = make_engine(url)
     try:
@@ -310,6 +330,7 @@ def refuse_non_empty(url: str) -> None:
     finally:
         engine.dispose()
 
+
 def empty_database(url: str) -> None:
     """Remove what the previous size wrote (only from the database the user named as scratch)."""
     engine = make_engine(url)
@@ -317,6 +338,7 @@ def empty_database(url: str) -> None:
         conn.exec_driver_sql("TRUNCATE " + ", ".join(t.name for t in Base.metadata.sorted_tables) + " CASCADE")
         conn.commit()
     engine.dispose()
+
 
 def run_all(database_url: Optional[str], plan: Plan) -> list[SizeRun]:
     """SQLite: one file per size, prepared in turn and kept open, timed batches interleaved.
@@ -331,6 +353,7 @@ def run_all(database_url: Optional[str], plan: Plan) -> list[SizeRun]:
     with tempfile.TemporaryDirectory(prefix="pipeline-cost-") as tmp:
         return time_interleaved([SizeProcess(f"sqlite:///{tmp}/radar-{size}.db", size, plan) for size in SIZES], plan)
 
+
 # --- output --------------------------------------------------------------------------------------
 
 def warn_if_unprocessed(runs: list[SizeRun]) -> None:
@@ -340,6 +363,7 @@ def warn_if_unprocessed(runs: list[SizeRun]) -> None:
                 print(f"   warning: {run.roles:,} roles, {name}: {phase.events - phase.result.processed} of"
                       f" {phase.events:,} events not processed ({phase.result.dead_letters} dead letters,"
                       f" {phase.result.stale} stale, {phase.result.duplicates} duplicates)")
+
 
 def print_table(runs: list[SizeRun]) -> None:
     header = (f"{'roles':>7} {'ms/event':>9} {'vs 100 roles':>13} {'set A ms':>9} {'set B ms':>9}"
@@ -373,6 +397,7 @@ legend
   data            skills Zipf-like, weight 1/(rank + {offset}) over the first {keys} skills of the taxonomy
                   (benchmarks/matching.py); roles 2-4 must-haves, 90% open; every catalogue is a prefix of
                   the 10,000-role one; the same candidates and events at every size"""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 from schemas import RoleSpec
 from services import ladder, places
