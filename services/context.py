@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from services.matcher import CandidateFacts, SkillFact
 from services.profile import SourcedSnapshot, merge_snapshots
@@ -94,12 +94,19 @@ def load_states(session: Session, candidate_ids: Iterable[str], with_snapshots: 
             states[row.candidate_id].row = row
         for skill in session.scalars(select(CandidateSkill).where(CandidateSkill.candidate_id.in_(part))):
             states[skill.candidate_id].skills[skill.skill] = skill
-        for match in session.scalars(for_update(session, select(MatchState).where(MatchState.candidate_id.in_(part)))):
+        for match in session.scalars(for_update(session, match_states().where(MatchState.candidate_id.in_(part)))):
             states[match.candidate_id].matches[match.role_id] = match
         if with_snapshots:
             for snap in session.scalars(select(ProfileSnapshot).where(ProfileSnapshot.candidate_id.in_(part))):
                 states[snap.candidate_id].snapshots[snap.source] = snap
     return states
+
+
+def match_states():
+    """Match-state rows with only what the state machine reads: reasons and changed_at are
+    only ever written on these paths (when a pair enters, leaves or its score moves), and
+    decoding every pair's JSON and timestamp on load was most of the cost of loading them."""
+    return select(MatchState).options(defer(MatchState.reasons), defer(MatchState.changed_at))
 
 
 def for_update(session: Session, query):

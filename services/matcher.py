@@ -28,7 +28,7 @@ FRESH_DAYS = 180          # evidence newer than this is fully fresh
 STALE_DAYS = 3 * 365      # evidence older than this adds no freshness
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Role:
     role_id: str
     status: str
