@@ -26,4 +26,6 @@ def run_worker(settings: Settings) -> None:
     log.info("worker_starting", bootstrap=settings.kafka_bootstrap, partitions=settings.topic_partitions)
     # Faust's own lines are not JSON: keep them to warnings unless debugging.
     faust_level = "debug" if settings.log_level == "DEBUG" else "warn"
-    faust.Worker(worker.app, loglevel=faust_level, quiet=True, redirect_stdouts=False).execute_from_commandline()
+    faust_worker = faust.Worker(worker.app, loglevel=faust_level, quiet=True, redirect_stdouts=False)
+    faust_worker.spinner = None  # Faust's terminal spinner writes escape codes into logs
+    faust_worker.execute_from_commandline()
