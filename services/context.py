@@ -44,7 +44,9 @@ class CandidateState:
 
     def merged_view(self) -> dict[str, Any]:
         return merge_snapshots([
-            SourcedSnapshot(s.source, s.event_id, as_utc(s.occurred_at), s.profile) for s in self.snapshots.values()
+            SourcedSnapshot(s.source, s.event_id, as_utc(s.occurred_at), s.profile,
+                            {k: as_utc(datetime.fromisoformat(v)) for k, v in (s.stated_at or {}).items()})
+            for s in self.snapshots.values()
         ])
 
     def matcher_facts(self) -> CandidateFacts:

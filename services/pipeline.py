@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,11 +30,12 @@ from services.matcher import (
     CandidateFacts, Evaluation, PreviousState, Role, RoleIndex, closed_role, evaluate, evaluate_candidate, stable_id, transition,
 )
 from services.notes import extract_note
+from services.places import place_parts
 from services.profile import tenure_months
 from services.store.db import utcnow
 from services.store.models import (
-    Candidate, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, ProcessedEvent, ProfileSnapshot,
-    RoleSpecRow, Signal,
+    Candidate, CandidatePlace, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, ProcessedEvent,
+    ProfileSnapshot, RoleSpecRow, Signal,
 )
 from services.store import queries
 from services.taxonomy import skill_label
@@ -219,11 +220,13 @@ class _Batch:
         # A field the snapshot leaves out is unknown, not removed: overlay what it states.
         stated = event.profile.model_dump(mode="json", exclude_none=True)
         profile = {**(previous.profile if previous is not None else {}), **stated}
+        stated_at = {**_field_dates(previous), **dict.fromkeys(stated, event.occurred_at.isoformat())}
         if previous is None:
             previous = ProfileSnapshot(candidate_id=event.candidate_id, source=event.source)
             self.session.add(previous)
             state.snapshots[event.source] = previous
         previous.event_id, previous.occurred_at, previous.profile = event.event_id, event.occurred_at, profile
+        previous.stated_at = stated_at
         old_view, new_view = state.profile_view, state.merged_view()
         signals = detect_profile_signals(old_view, new_view, set(state.skills))
         evidence = f"{event.source} profile {event.event_id} ({event.occurred_at.date().isoformat()})"
@@ -312,6 +315,7 @@ class _Batch:
 
     def save_view(self, state: CandidateState, view: Optional[dict[str, Any]], facts: dict[str, Any]) -> None:
         row = state.row
+        self.save_places(state, (state.profile_view or {}).get("location"), (view or {}).get("location"))
         readiness = readiness_model.estimate(view or {}, facts, self.now.date())
         row.view = {"profile": view, "facts": facts}
         current = (view or {}).get("current") or {}
@@ -319,6 +323,16 @@ class _Batch:
         row.city, row.years_experience = (view or {}).get("city"), (view or {}).get("years_experience")
         row.do_not_contact = bool((view or {}).get("do_not_contact"))
         row.readiness, row.readiness_reasons, row.updated_at = readiness.score, readiness.reasons, self.now
+
+    def save_places(self, state: CandidateState, before: Optional[str], after: Optional[str]) -> None:
+        """Keep candidate_places in step with the location (only when it changes)."""
+        if place_parts(before) == place_parts(after):
+            return
+        table = CandidatePlace.__table__
+        self.session.execute(delete(table).where(table.c.candidate_id == state.candidate_id))
+        parts = list(dict.fromkeys(place_parts(after)))
+        if parts:
+            self.session.execute(insert(table), [{"candidate_id": state.candidate_id, "place": p[:120]} for p in parts])
 
     def emit_signals(self, state: CandidateState, signals: list[DetectedSignal], evidence: str, event_id: str,
                      occurred_at: datetime) -> None:
@@ -473,6 +487,16 @@ def _set_if_changed(row, **values) -> None:
     for name, value in values.items():
         if getattr(row, name) != value:
             setattr(row, name, value)
+
+
+def _field_dates(snapshot: Optional[ProfileSnapshot]) -> dict[str, str]:
+    """When the source last stated each field (a row stored before field dates were kept
+    dates every field from its snapshot)."""
+    if snapshot is None:
+        return {}
+    if snapshot.stated_at is not None:
+        return dict(snapshot.stated_at)
+    return dict.fromkeys(snapshot.profile or {}, as_utc(snapshot.occurred_at).isoformat())
 
 
 def _idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:

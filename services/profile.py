@@ -1,16 +1,16 @@
 """Merging per-source snapshots into one current view of a candidate.
 
 Merge rule (documented in the README): a source's newer snapshot overlays the fields it
-states on what that source said before (missing = unknown). Across sources, every field is taken, field by
-field, from the newest snapshot (by `occurred_at`) that states it; a field a
-snapshot leaves out is unknown there, not removed. Ties on `occurred_at` go to the
+states on what that source said before (missing = unknown), and each field keeps the date
+it was last stated. Across sources, every field is taken, field by field, from the source
+that stated it most recently; a field a snapshot leaves out is unknown there, not removed. Ties on `occurred_at` go to the
 source that comes first in SOURCE_PRIORITY, then alphabetically. Skills are the
 union of every source's newest list: one source not listing a skill does not
 remove what another source saw.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Optional
 
@@ -27,25 +27,31 @@ class SourcedSnapshot:
     event_id: str
     occurred_at: datetime
     profile: dict[str, Any]
+    # When this source last stated each field (a newer partial snapshot keeps the older
+    # fields it left out, with their own dates); a field missing here dates from occurred_at.
+    stated_at: dict[str, datetime] = field(default_factory=dict)
+
+    def field_date(self, name: str) -> datetime:
+        return self.stated_at.get(name, self.occurred_at)
 
 
-def _priority(snapshot: SourcedSnapshot) -> tuple:
+def _priority(snapshot: SourcedSnapshot, name: Optional[str] = None) -> tuple:
     rank = SOURCE_PRIORITY.index(snapshot.source) if snapshot.source in SOURCE_PRIORITY else len(SOURCE_PRIORITY)
-    # Sorted ascending: later occurred_at first, then higher-priority source.
-    return (-snapshot.occurred_at.timestamp(), rank, snapshot.source)
+    moment = snapshot.field_date(name) if name else snapshot.occurred_at
+    # Smallest first: the latest statement, then the higher-priority source.
+    return (-moment.timestamp(), rank, snapshot.source)
 
 
 def merge_snapshots(snapshots: list[SourcedSnapshot]) -> dict[str, Any]:
     """The merged current view: plain JSON-safe data with `current` and derived keys."""
-    ordered = sorted(snapshots, key=_priority)
     view: dict[str, Any] = {"sources": {}}
-    for field in SCALAR_FIELDS:
-        for snapshot in ordered:
-            value = snapshot.profile.get(field)
-            if value is not None:
-                view[field] = value
-                view["sources"][field] = snapshot.source
-                break
+    for name in SCALAR_FIELDS:
+        stating = [s for s in snapshots if s.profile.get(name) is not None]
+        if stating:
+            newest = min(stating, key=lambda s: _priority(s, name))
+            view[name] = newest.profile[name]
+            view["sources"][name] = newest.source
+    ordered = sorted(snapshots, key=_priority)
     skills: list[str] = []
     for snapshot in ordered:
         skills.extend(snapshot.profile.get("skills") or [])

@@ -41,6 +41,9 @@ class ProfileSnapshot(Base):
     event_id: Mapped[str] = mapped_column(Id)
     occurred_at: Mapped[datetime]
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # field -> occurred_at (ISO) of this source's snapshot that last stated it: a partial
+    # newer snapshot must not make the fields it left out look new.
+    stated_at: Mapped[Optional[dict[str, str]]] = mapped_column(JSON, nullable=True)
 
 
 class CandidateSkill(Base):
@@ -55,6 +58,16 @@ class CandidateSkill(Base):
 
     # Role -> candidates lookups go skill-first: never a scan of every candidate.
     __table_args__ = (Index("ix_candidate_skills_skill_candidate", "skill", "candidate_id"),)
+
+
+class CandidatePlace(Base):
+    """Every folded part of a candidate's location ("lisbon", "portugal"): a role with
+    places and no must-have finds its candidates by place, not by reading all of them."""
+    __tablename__ = "candidate_places"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    place: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+    __table_args__ = (Index("ix_candidate_places_place_candidate", "place", "candidate_id"),)
 
 
 class Signal(Base):

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from services.context import chunks
 from services.matcher import Role
-from services.store.models import Candidate, CandidateSkill, MatchState, ProcessedEvent
+from services.store.models import Candidate, CandidatePlace, CandidateSkill, MatchState, ProcessedEvent
 
 
 def processed_event_ids(session: Session, stream: str, event_ids: list[str]) -> set[str]:
@@ -22,8 +22,9 @@ def candidates_for_role(session: Session, role: Role) -> list[str]:
 
     Skill-first through ix_candidate_skills_skill_candidate (every must-have held), then the
     hard constraints kept in columns (do-not-contact, seniority, years) narrow it further.
-    Location is matched by place in `evaluate`, not here. A role with no must-have can
-    match anyone, so it is checked against every candidate the column filters leave.
+    A role with no must-have goes place-first instead (ix_candidate_places_place_candidate)
+    when it is on-site somewhere; a remote one with no must-have can match anyone, so it
+    is checked against every candidate the column filters leave. `evaluate` has the last word.
     """
     query = select(Candidate.candidate_id).where(Candidate.do_not_contact.is_(False))
     if role.seniority:
@@ -36,6 +37,9 @@ def candidates_for_role(session: Session, role: Role) -> list[str]:
                    .group_by(CandidateSkill.candidate_id)
                    .having(func.count() == len(role.must_have)))
         query = query.where(Candidate.candidate_id.in_(holders))
+    elif role.place_keys is not None:
+        in_place = select(CandidatePlace.candidate_id).where(CandidatePlace.place.in_(sorted(role.place_keys)))
+        query = query.where(Candidate.candidate_id.in_(in_place))
     return list(session.scalars(query.order_by(Candidate.candidate_id)))
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from services.pipeline import Pipeline
-from services.store.models import Candidate, CandidateSkill, MatchState, OutboxMessage, RoleSpecRow, Signal
+from services.store.models import Candidate, CandidatePlace, CandidateSkill, MatchState, OutboxMessage, RoleSpecRow, Signal
 from tests.helpers import note, position, profile_event, raw, role_spec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -229,3 +229,44 @@ def test_role_without_must_haves_finds_candidates_by_country(sessions):
     p.process([ada("p1", ["Python"])])  # Berlin, Germany
     result = p.process([raw("role-specs", role_spec("r-de", must_have=[], nice_to_have=[], locations=["Germany"]))])
     assert result.alerts == 1
+
+
+def test_a_role_without_must_haves_reads_only_the_candidates_in_its_places(sessions):
+    from services.matcher import Role
+    from services.store.queries import candidates_for_role
+    from schemas import RoleSpec
+
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python"])])  # Berlin, Germany
+    p.process([raw("profile-events", profile_event("q1", "c-2", skills=["Go"], location="Lisbon, Portugal"))])
+    p.process([raw("profile-events", profile_event("q2", "c-3", skills=["Go"]))])  # no location
+    on_site = Role.from_spec(RoleSpec.model_validate(role_spec("r-pt", must_have=[], locations=["Portugal"])))
+    remote = Role.from_spec(RoleSpec.model_validate(role_spec("r-any", must_have=[], locations=["Portugal"], remote=True)))
+    with sessions() as s:
+        assert candidates_for_role(s, on_site) == ["c-2"]
+        assert candidates_for_role(s, remote) == ["c-1", "c-2", "c-3"]
+    # moving keeps the place index in step
+    p.process([raw("profile-events", profile_event("q3", "c-2", "2026-11-22T10:00:00Z", location="Munich, Germany"))])
+    with sessions() as s:
+        assert candidates_for_role(s, on_site) == []
+        places = {(r.candidate_id, r.place) for r in s.scalars(select(CandidatePlace))}
+    assert places == {("c-1", "berlin"), ("c-1", "germany"), ("c-2", "munich"), ("c-2", "germany")}
+
+
+def test_a_partial_newer_snapshot_does_not_make_the_fields_it_left_out_look_new(sessions):
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7", locations=["Berlin"]))])
+    referral = dict(skills=["Python", "Kafka"], location="Hamburg, Germany", years_experience=10,
+                    positions=[position("Senior Data Engineer", "Northwind")])
+    p.process([raw("profile-events", profile_event("e1", "c-1", "2026-11-08T10:00:00Z", source="referral", **referral))])
+    ats = dict(location="Berlin, Germany", years_experience=9)
+    p.process([raw("profile-events", profile_event("e2", "c-1", "2026-11-10T10:00:00Z", source="ats", **ats))])
+    assert len(alerts(sessions)) == 1
+    only_positions = dict(positions=[position("Staff Data Engineer", "Northwind", start="2026-11")])
+    p.process([raw("profile-events", profile_event("e3", "c-1", "2026-11-21T10:00:00Z", source="referral",
+                                                   **only_positions))])
+    with sessions() as s:
+        view = s.get(Candidate, "c-1").view["profile"]
+    assert (view["location"], view["years_experience"], view["current"]["title"]) == ("Berlin, Germany", 9, "Staff Data Engineer")
+    assert alerts(sessions, "match.withdrawn") == []
+    assert [x["type"] for x in outbox(sessions, "candidate-signals") if x["source_event_id"] == "e3"] == ["promotion"]
