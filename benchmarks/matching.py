@@ -34,10 +34,10 @@ from services.context import chunks, load_facts  # noqa: E402
 from services.matcher import (  # noqa: E402
     ANY_LEVEL, CandidateFacts, Role, RoleIndex, SkillFact, evaluate, evaluate_candidate,
 )
-from services.places import city_of  # noqa: E402
+from services.places import city_of, indexed_places  # noqa: E402
 from services.store import queries  # noqa: E402
 from services.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from services.store.models import Candidate, CandidateSkill  # noqa: E402
+from services.store.models import Candidate, CandidatePlace, CandidateSkill  # noqa: E402
 from services.taxonomy import SKILLS_FILE  # noqa: E402
 from timing import best_of, machine_line  # noqa: E402  (benchmarks/, the script's own folder)
 
@@ -221,10 +221,13 @@ def load_candidates(url: str, rng: random.Random, start: int, stop: int) -> floa
             batch = [synthetic_candidate(rng, i, (6, 18)) for i in numbers]
             conn.execute(insert(Candidate.__table__), [candidate_row(c) for c in batch])
             conn.execute(insert(CandidateSkill.__table__), [row for c in batch for row in skill_rows(c)])
+            conn.execute(insert(CandidatePlace.__table__), [{"candidate_id": c["candidate_id"], "place": place}
+                                                            for c in batch for place in indexed_places(c["location"])])
             conn.commit()
         if not url.startswith("sqlite"):
             conn.exec_driver_sql("ANALYZE candidates")
             conn.exec_driver_sql("ANALYZE candidate_skills")
+            conn.exec_driver_sql("ANALYZE candidate_places")
             conn.commit()
     engine.dispose()
     return time.perf_counter() - began

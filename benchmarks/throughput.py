@@ -59,11 +59,12 @@ from services.context import CandidateState  # noqa: E402
 from services.kafka_local import LocalKafka, free_port  # noqa: E402
 from services.logs import configure_logging  # noqa: E402
 from services.matcher import Role, evaluate, stable_id  # noqa: E402
+from services.places import indexed_places  # noqa: E402
 from services.profile import SourcedSnapshot, merge_snapshots  # noqa: E402
 from services.readiness import estimate  # noqa: E402
 from services.store.db import make_engine, upgrade  # noqa: E402
 from services.store.models import (  # noqa: E402
-    Candidate, CandidateSkill, MatchState, OutboxMessage, ProcessedEvent, ProfileSnapshot, RoleSpecRow,
+    Candidate, CandidatePlace, CandidateSkill, MatchState, OutboxMessage, ProcessedEvent, ProfileSnapshot, RoleSpecRow,
 )
 from services.taxonomy import SKILLS_FILE  # noqa: E402
 from streams.topics import ensure_topics  # noqa: E402
@@ -272,18 +273,19 @@ def _pool_init(index: MustHaveIndex) -> None:
 
 def seed_rows(numbers: range) -> dict[str, list[dict]]:
     """The rows of candidates `numbers` (run in a pool process: matching is the slow part)."""
-    rows: dict[str, list[dict]] = {"candidates": [], "skills": [], "snapshots": [], "matches": []}
+    rows: dict[str, list[dict]] = {"candidates": [], "skills": [], "places": [], "snapshots": [], "matches": []}
     for seed in map(make_seed, numbers):
         rows["candidates"].append(seed.candidate_row())
         rows["skills"] += seed.skill_rows()
+        rows["places"] += [{"candidate_id": seed.candidate_id, "place": p} for p in indexed_places(seed.view.get("location"))]
         rows["snapshots"].append(seed.snapshot_row())
         rows["matches"] += relevant_rows(seed, _POOL_INDEX)
     return rows
 
 
 def insert_candidates(conn, rows: dict[str, list[dict]]) -> Counter:
-    for table, key in ((Candidate, "candidates"), (CandidateSkill, "skills"), (ProfileSnapshot, "snapshots"),
-                       (MatchState, "matches")):
+    for table, key in ((Candidate, "candidates"), (CandidateSkill, "skills"), (CandidatePlace, "places"),
+                       (ProfileSnapshot, "snapshots"), (MatchState, "matches")):
         if rows[key]:
             conn.execute(insert(table.__table__), rows[key])
     return Counter({key: len(value) for key, value in rows.items()})
@@ -309,7 +311,8 @@ def preload(url: str, sizes: Sizes, specs: list[RoleSpec], index: MustHaveIndex)
             counts += insert_candidates(conn, rows)
             conn.commit()
         if engine.dialect.name == "postgresql":
-            for table in ("candidates", "candidate_skills", "match_state", "profile_snapshots", "role_specs"):
+            for table in ("candidates", "candidate_skills", "candidate_places", "match_state", "profile_snapshots",
+                          "role_specs"):
                 conn.exec_driver_sql(f"ANALYZE {table}")
         conn.commit()
     engine.dispose()

@@ -220,7 +220,8 @@ def explain(role: Role, cand: CandidateFacts) -> list[dict[str, str]]:
     """Specific reasons a hiring manager can check: which skills, from where, and timing."""
     reasons = []
     for skill in role.must_have:
-        reasons.append({"kind": "skill", "text": f"has {skill_label(skill)} (must-have; {cand.skills[skill].evidence})"})
+        if skill in cand.skills:
+            reasons.append({"kind": "skill", "text": f"has {skill_label(skill)} (must-have; {cand.skills[skill].evidence})"})
     for skill in role.nice_to_have:
         if skill in cand.skills:
             reasons.append({"kind": "skill", "text": f"has {skill_label(skill)} (nice-to-have; {cand.skills[skill].evidence})"})

@@ -30,7 +30,7 @@ from services.matcher import (
     CandidateFacts, Evaluation, PreviousState, Role, RoleIndex, closed_role, evaluate, evaluate_candidate, stable_id, transition,
 )
 from services.notes import extract_note
-from services.places import place_parts
+from services.places import indexed_places, place_parts
 from services.profile import tenure_months
 from services.store.db import utcnow
 from services.store.models import (
@@ -330,9 +330,9 @@ class _Batch:
             return
         table = CandidatePlace.__table__
         self.session.execute(delete(table).where(table.c.candidate_id == state.candidate_id))
-        parts = list(dict.fromkeys(place_parts(after)))
+        parts = indexed_places(after)
         if parts:
-            self.session.execute(insert(table), [{"candidate_id": state.candidate_id, "place": p[:120]} for p in parts])
+            self.session.execute(insert(table), [{"candidate_id": state.candidate_id, "place": p} for p in parts])
 
     def emit_signals(self, state: CandidateState, signals: list[DetectedSignal], evidence: str, event_id: str,
                      occurred_at: datetime) -> None:

@@ -35,6 +35,11 @@ def place_parts(location: Optional[str]) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
+def indexed_places(location: Optional[str]) -> list[str]:
+    """The rows of candidate_places for a location: each distinct part, as stored."""
+    return [part[:120] for part in dict.fromkeys(place_parts(location))]
+
+
 def city_of(location: Optional[str]) -> Optional[str]:
     parts = place_parts(location)
     return parts[0] if parts else None

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.store.models import (
     Candidate, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, RoleSpecRow, Signal,
 )
-from schemas import TOPICS
+from schemas import TOPICS, RoleSpec
+from services.context import load_facts
+from services.matcher import Role, explain
 from services.taxonomy import skill_label
 
 
@@ -54,15 +56,20 @@ def shortlist(sessions: sessionmaker[Session], role_id: str, limit: int = 10) ->
         if role is None or role.deleted:
             return None
         rows = session.execute(
-            select(MatchState, Candidate.readiness, Candidate.readiness_reasons)
+            select(MatchState.candidate_id, MatchState.fit, MatchState.changed_at, Candidate.readiness)
             .join(Candidate, Candidate.candidate_id == MatchState.candidate_id)
             .where(MatchState.role_id == role_id, MatchState.relevant.is_(True))
             .order_by(desc(MatchState.fit), desc(Candidate.readiness), MatchState.candidate_id)
             .limit(limit)).all()
+        # Reasons are written as of the candidate's current context and the role's current spec
+        # (a role edit that leaves the fit alone still changes what there is to say).
+        spec = Role.from_spec(RoleSpec.model_validate(role.spec))
+        facts = load_facts(session, [cid for cid, *_ in rows])
         return {
             "role_id": role_id, "title": role.spec.get("title"), "status": role.status,
-            "candidates": [{"candidate_id": m.candidate_id, "fit": m.fit, "readiness": readiness,
-                            "relevant_since": m.changed_at, "reasons": m.reasons} for m, readiness, _ in rows],
+            "candidates": [{"candidate_id": cid, "fit": fit, "readiness": readiness, "relevant_since": since,
+                            "reasons": explain(spec, facts[cid]) if cid in facts else []}
+                           for cid, fit, since, readiness in rows],
         }
 
 

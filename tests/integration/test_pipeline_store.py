@@ -270,3 +270,17 @@ def test_a_partial_newer_snapshot_does_not_make_the_fields_it_left_out_look_new(
     assert (view["location"], view["years_experience"], view["current"]["title"]) == ("Berlin, Germany", 9, "Staff Data Engineer")
     assert alerts(sessions, "match.withdrawn") == []
     assert [x["type"] for x in outbox(sessions, "candidate-signals") if x["source_event_id"] == "e3"] == ["promotion"]
+
+
+def test_shortlist_reasons_follow_a_role_edit_that_leaves_the_fit_alone(sessions):
+    from services.queries_api import shortlist
+
+    p = make_pipeline(sessions)
+    p.process([raw("role-specs", role_spec("r-7", nice_to_have=["Flink"]))])
+    p.process([ada("p1", ["Python", "Kafka", "Flink"])])
+    p.process([raw("role-specs", role_spec("r-7", must_have=["Python", "Flink"], nice_to_have=["Kafka"]))])
+    [entry] = shortlist(sessions, "r-7")["candidates"]
+    texts = [r["text"] for r in entry["reasons"]]
+    assert entry["fit"] == 1.0
+    assert any(t.startswith("has Flink (must-have") for t in texts)
+    assert any(t.startswith("has Kafka (nice-to-have") for t in texts)

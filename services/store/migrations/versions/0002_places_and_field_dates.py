@@ -8,7 +8,7 @@ Create Date: 2026-11-23 15:00:00
 from alembic import op
 import sqlalchemy as sa
 
-from services.places import place_parts
+from services.places import indexed_places
 
 
 revision = '0002'
@@ -40,7 +40,7 @@ def backfill() -> None:
     rows = []
     for candidate_id, view in connection.execute(sa.select(candidates.c.candidate_id, candidates.c.view)):
         location = ((view or {}).get("profile") or {}).get("location")
-        rows.extend({"candidate_id": candidate_id, "place": part[:120]} for part in dict.fromkeys(place_parts(location)))
+        rows.extend({"candidate_id": candidate_id, "place": place} for place in indexed_places(location))
         if len(rows) >= BACKFILL_BATCH:
             connection.execute(places.insert(), rows)
             rows = []
