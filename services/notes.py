@@ -151,6 +151,8 @@ _POST_CUE = _rx(rf"""(?=[\s,:(–—-])(?:
     | \s+only\s+(?:from|in|through|via)\s+(?:a\s+)?(?:\w+\s+)?(?:tutorials?|courses?|bootcamp|reading|books?|videos?)\b
     | \s+(?:is|are)\s+something\s+(?:she|he|they)\s+(?:wants?|would\s+like|hopes?|plans?)\s+to\b)""")
 
+# A question answered with a no ("Kafka? no.", "Rust? None") is one clause, not two sentences.
+_QUESTION_ANSWERED_NO = _rx(r"\?(?=[ \t]*(?:no|none|nope|not\s+yet|never)[ \t]*(?:[.,;!\n]|$))")
 _INHERIT = _rx(r"\s*(?:too|as\s+well|either)\b")
 _PRONOUN = _rx(r"\s*(?:[\w'’-]+\s+){0,3}?\b(?:it|them)\s*$")
 _LIST_GAP = _rx(r"(?:[\s,/&+()]|\b(?:or|and|nor|either|neither|any|even|let\s+alone|much\s+less|plus|with|in|on|of)\b)*")
@@ -492,6 +494,7 @@ def _by_clause(rx: re.Pattern[str], text: str, clauses: list[tuple[int, int]],
 
 
 def extract_note(text: str, occurred_at: datetime) -> NoteExtraction:
+    text = _QUESTION_ANSWERED_NO.sub(":", text)  # "Kafka? no." reads as "Kafka: no." (same length)
     ref = occurred_at.date()
     mentions = find_skill_mentions(text)
     starts = [m.start for m in mentions]

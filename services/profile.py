@@ -70,14 +70,25 @@ def current_position(positions: list[dict[str, Any]]) -> Optional[dict[str, Any]
     return max(open_ended, key=lambda p: p.get("start") or "")
 
 
+# Folded legal forms (punctuation already gone: "S.A." is " s a", "GmbH & Co. KG" is " gmbh co kg").
+LEGAL_SUFFIXES = tuple(f" {form}" for form in (
+    "gmbh co kg", "co kg", "pty ltd", "pte ltd", "s p a", "s a", "b v", "n v", "incorporated", "inc", "limited", "ltd",
+    "llc", "llp", "lp", "gmbh", "kg", "ag", "se", "sa", "bv", "nv", "plc", "corporation", "corp", "company", "co",
+    "srl", "sarl", "sas", "spa", "oy", "ab", "as", "pty", "pte", "holdings", "holding"))
+
+
 def company_key(company: Optional[str]) -> Optional[str]:
     """Companies compared case- and punctuation-insensitively, legal suffixes dropped."""
     if not company:
         return None
     folded = places.fold(company)
-    for suffix in (" inc", " ltd", " gmbh", " llc", " ag", " sa", " bv", " plc", " corp", " co"):
-        if folded.endswith(suffix):
-            folded = folded[: -len(suffix)].strip()
+    stripped = True
+    while stripped:  # "Acme Holdings, Inc." -> "acme holdings" -> "acme"
+        stripped = False
+        for suffix in LEGAL_SUFFIXES:
+            if folded.endswith(suffix) and len(folded) > len(suffix):
+                folded, stripped = folded[: -len(suffix)].strip(), True
+                break
     return folded or None
 
 

@@ -1,3 +1,4 @@
+import pytest
 from services.detectors import detect_profile_signals
 from services.profile import merge_snapshots, SourcedSnapshot
 from datetime import datetime, timezone
@@ -93,3 +94,10 @@ def test_current_position_latest_start_wins():
     merged = view(positions=[pos("A", "X", start="2020-01"), pos("B", "Y", start="2023-05"),
                              {"title": "Old", "company": "Z", "start": "2010-01", "end": "2019-12"}])
     assert merged["current"]["company"] == "Y"
+
+
+@pytest.mark.parametrize("spelling", ["ACME GmbH", "Acme Corporation", "Acme S.A.", "Acme SE", "Acme GmbH & Co. KG",
+                                      "Acme Holdings, Inc.", "acme limited", "ACME"])
+def test_company_spellings_and_legal_forms_fold_together(spelling):
+    from services.profile import company_key
+    assert company_key(spelling) == "acme"
