@@ -543,4 +543,32 @@ def _describe_role_change(before: Optional[Role], after: Role) -> str:
         return f"role {after.role_id} ({after.title}) reopened"
     if after.status != "open":
         return f"role {after.role_id} {after.status}"
-    return f"role {after.role_id} ({after.title}) changed"
+    changes = "; ".join(_spec_changes(before, after))
+    return f"role {after.role_id} ({after.title}) changed" + (f": {changes}" if changes else "")
+
+
+def _spec_changes(before: Role, after: Role) -> list[str]:
+    """What a role edit changed, in words ("must-have + Kafka − PostgreSQL", "threshold 0.8 → 0.7")."""
+    found = [_skills_change("must-have", before.must_have, after.must_have),
+             _skills_change("nice-to-have", before.nice_to_have, after.nice_to_have)]
+    for label, attribute in (("seniority", "seniority"), ("min years", "min_years"), ("locations", "locations"),
+                             ("remote", "remote"), ("domains", "domains"),
+                             ("excluded companies", "exclude_companies"), ("threshold", "threshold")):
+        old, new = getattr(before, attribute), getattr(after, attribute)
+        if old != new:
+            found.append(f"{label} {_shown(old)} → {_shown(new)}")
+    return [change for change in found if change]
+
+
+def _skills_change(label: str, old: tuple[str, ...], new: tuple[str, ...]) -> Optional[str]:
+    added = ", ".join(skill_label(s) for s in new if s not in old)
+    removed = ", ".join(skill_label(s) for s in old if s not in new)
+    if not (added or removed):
+        return None
+    return " ".join([label] + [f"+ {added}"] * bool(added) + [f"− {removed}"] * bool(removed))
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (frozenset, tuple)):
+        return ", ".join(sorted(value)) or "any"
+    return "any" if value is None else f"{value:g}" if isinstance(value, float) else str(value).lower()

@@ -284,3 +284,13 @@ def test_shortlist_reasons_follow_a_role_edit_that_leaves_the_fit_alone(sessions
     assert entry["fit"] == 1.0
     assert any(t.startswith("has Flink (must-have") for t in texts)
     assert any(t.startswith("has Kafka (nice-to-have") for t in texts)
+
+
+def test_a_role_edit_says_what_changed(sessions):
+    p = make_pipeline(sessions)
+    p.process([ada("p1", ["Python", "Kafka", "Flink"])])
+    p.process([raw("role-specs", role_spec("r-7", must_have=["Python", "Rust"], threshold=0.9))])
+    p.process([raw("role-specs", role_spec("r-7", must_have=["Python", "Kafka"], threshold=0.7))])
+    [alert] = alerts(sessions)
+    change = next(r["text"] for r in alert["reasons"] if r["kind"] == "change")
+    assert change == ("role r-7 (Senior Data Engineer) changed: must-have + Kafka − Rust; threshold 0.9 → 0.7")
