@@ -13,6 +13,39 @@ _CITY_ALIASES = {
     "warszawa": "warsaw", "roma": "rome", "milano": "milan", "zürich": "zurich",
     "den haag": "the hague", "frankfurt am main": "frankfurt",
 }
+# Country names as people write them, folded to one name each (two-letter codes other than
+# US and UK are left alone: "DE" is also a state and a language).
+_COUNTRY_ALIASES = {
+    "deutschland": "germany", "united kingdom": "uk", "great britain": "uk", "england": "uk", "scotland": "uk",
+    "united states": "usa", "united states of america": "usa", "us": "usa", "españa": "spain", "espana": "spain",
+    "the netherlands": "netherlands", "holland": "netherlands", "nederland": "netherlands", "polska": "poland",
+    "italia": "italy", "österreich": "austria", "osterreich": "austria", "schweiz": "switzerland",
+    "suisse": "switzerland", "sverige": "sweden", "danmark": "denmark", "norge": "norway", "suomi": "finland",
+    "éire": "ireland", "eire": "ireland", "česko": "czechia", "czech republic": "czechia",
+}
+_CITY_ALIASES.update(_COUNTRY_ALIASES)
+# The country of well-known cities, for a location that names only the city ("Lisbon" is in
+# Portugal, so a role in "Portugal" finds it).
+CITY_COUNTRY = {
+    **dict.fromkeys(("lisbon", "porto", "braga", "coimbra"), "portugal"),
+    **dict.fromkeys(("berlin", "munich", "hamburg", "frankfurt", "cologne", "stuttgart", "dusseldorf", "leipzig"),
+                    "germany"),
+    **dict.fromkeys(("london", "manchester", "edinburgh", "bristol", "cambridge", "oxford", "glasgow"), "uk"),
+    **dict.fromkeys(("paris", "lyon", "toulouse", "nantes"), "france"),
+    **dict.fromkeys(("madrid", "barcelona", "valencia", "seville", "malaga"), "spain"),
+    **dict.fromkeys(("amsterdam", "rotterdam", "utrecht", "eindhoven", "the hague"), "netherlands"),
+    **dict.fromkeys(("warsaw", "krakow", "wroclaw", "gdansk"), "poland"),
+    **dict.fromkeys(("milan", "rome", "turin"), "italy"),
+    **dict.fromkeys(("vienna",), "austria"), **dict.fromkeys(("zurich", "geneva", "basel"), "switzerland"),
+    **dict.fromkeys(("dublin", "cork"), "ireland"), **dict.fromkeys(("prague", "brno"), "czechia"),
+    **dict.fromkeys(("stockholm", "gothenburg"), "sweden"), **dict.fromkeys(("copenhagen",), "denmark"),
+    **dict.fromkeys(("oslo",), "norway"), **dict.fromkeys(("helsinki",), "finland"),
+    **dict.fromkeys(("brussels", "antwerp"), "belgium"),
+    **dict.fromkeys(("new york", "san francisco", "seattle", "boston", "austin", "chicago", "los angeles",
+                     "denver"), "usa"),
+    **dict.fromkeys(("toronto", "vancouver", "montreal"), "canada"),
+    **dict.fromkeys(("bangalore", "mumbai", "hyderabad", "pune", "delhi"), "india"),
+}
 _NOISE = re.compile(r"\b(greater|area|metropolitan|region|metro)\b")
 
 
@@ -31,8 +64,10 @@ def place_parts(location: Optional[str]) -> tuple[str, ...]:
     """Every folded part of a location, most specific first: ("lisbon", "portugal")."""
     if not location:
         return ()
-    parts = [fold(part) for part in re.split(r"[,/|;]| - ", location)]
-    return tuple(p for p in parts if p)
+    parts = [p for p in (fold(part) for part in re.split(r"[,/|;]| - ", location)) if p]
+    if len(parts) == 1 and parts[0] in CITY_COUNTRY:  # only a city named ("Cambridge, MA" is not Cambridge, UK)
+        parts.append(CITY_COUNTRY[parts[0]])
+    return tuple(parts)
 
 
 def indexed_places(location: Optional[str]) -> list[str]:

@@ -26,6 +26,8 @@ def test_ladder_order_and_spec_words():
     ("Lisbon, Portugal", ["Lisbon"], True), ("Berlin, Germany", ["Lisbon", "Berlin"], True),
     ("München, Bayern, Germany", ["Munich"], True), ("Greater Berlin Area", ["Berlin"], True),
     ("Porto, Portugal", ["Lisbon"], False), ("Lisbon, Portugal", ["Portugal"], True), (None, ["Berlin"], False),
+    ("Lisbon", ["Portugal"], True), ("Berlin, Deutschland", ["Germany"], True), ("London, England", ["UK"], True),
+    ("Austin, TX, United States", ["USA"], True), ("Lisbon", ["Spain"], False), ("Cambridge, MA", ["UK"], False),
 ])
 def test_location_matches_by_place(location, wanted, ok):
     assert places.location_matches(location, wanted) is ok
