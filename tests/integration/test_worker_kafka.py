@@ -124,12 +124,23 @@ def test_enter_stay_leave_reenter_and_role_lifecycle(deployment):
 
     deployment.send("role-specs", [role_spec("r-2", status="closed")], key_field="role_id")
     messages = deployment.read("match-alerts", lambda m: count("match.withdrawn")(m) == 2)
-    deployment.send("role-specs", [role_spec("r-2", status="open")], key_field="role_id")
+    reopen = role_spec("r-2", status="open")
+    deployment.send("role-specs", [reopen], key_field="role_id")
     messages = deployment.read("match-alerts", lambda m: count("match.alert")(m) == 3)
     assert count("match.alert")(messages) == 3
-    deployment.send("role-specs", [("r-2", None)])
+    needs_rust = role_spec("r-2", must_have=["Python", "Kafka", "Rust"])
+    deployment.send("role-specs", [needs_rust], key_field="role_id")
     messages = deployment.read("match-alerts", lambda m: count("match.withdrawn")(m) == 3)
-    assert count("match.withdrawn")(messages) == 3
+    assert any("Rust" in r["text"] for r in alerts_for(messages, "r-2", "c-1", "match.withdrawn")[-1]["reasons"])
+    # the reopen spec redelivered (same event_id) changes nothing; the next edit is what alerts
+    back_to_two = role_spec("r-2", must_have=["Python", "Kafka"])
+    deployment.send("role-specs", [reopen, back_to_two], key_field="role_id")
+    messages = deployment.read("match-alerts", lambda m: count("match.alert")(m) >= 4)
+    assert count("match.alert")(messages) == 4
+    assert alerts_for(messages, "r-2", "c-1")[-1]["triggered_by"] == back_to_two["event_id"]
+    deployment.send("role-specs", [("r-2", None)])
+    messages = deployment.read("match-alerts", lambda m: count("match.withdrawn")(m) == 4)
+    assert count("match.withdrawn")(messages) == 4
     signals = deployment.read("candidate-signals", lambda m: len(m) >= 3)
     assert {s["detail"].get("skill") for s in signals if s["type"] == "new_skill"} >= {"kafka", "flink", "kubernetes"}
     assert "rust" not in {s["detail"].get("skill") for s in signals}
