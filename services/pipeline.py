@@ -31,7 +31,7 @@ from services.matcher import (
 )
 from services.notes import extract_note
 from services.places import indexed_places, place_parts
-from services.profile import tenure_months
+from services.profile import company_key, tenure_months
 from services.store.db import utcnow
 from services.store.models import (
     Candidate, CandidatePlace, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, ProcessedEvent,
@@ -272,6 +272,7 @@ class _Batch:
         self.session.merge(FollowUp(follow_up_id=f"fu-{note.event_id}", candidate_id=note.candidate_id,
                                     due_at=due, note_event_id=note.event_id, surface=cue.surface[:300]))
         facts["next_follow_up_on"] = extraction.follow_up_on.isoformat()
+        facts["next_follow_up_said"] = cue.surface[:200]
 
     def apply_timer(self, timer: TimerEvent) -> None:
         state = self.state(timer.candidate_id)
@@ -296,9 +297,9 @@ class _Batch:
         reached = [w for w in self.p.tenure_windows if months is not None and months >= w]
         done = facts.setdefault("tenure_windows_done", {})
         window = max(reached, default=None)
-        if window is None or done.get(company) == window:
+        if window is None or done.get(company_key(company)) == window:  # one spelling of an employer
             return "", None
-        done[company] = window
+        done[company_key(company)] = window
         return (f"tenure at {company} since {(view.get('current') or {}).get('start')}",
                 DetectedSignal("tenure_milestone", {"months": months, "window_months": window, "company": company}))
 

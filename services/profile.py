@@ -112,8 +112,13 @@ def tenure_months(view: dict[str, Any], today: date) -> Optional[int]:
     if not current:
         return None
     company = company_key(current.get("company"))
-    starts = [parse_month(p.get("start")) for p in view.get("positions") or []
-              if company_key(p.get("company")) == company and company]
-    starts = [s for s in starts if s] or [parse_month(current.get("start"))]
-    first = min((s for s in starts if s), default=None)
+    dated = sorted(((start, p) for p in view.get("positions") or [] if (start := parse_month(p.get("start")))),
+                   key=lambda item: item[0], reverse=True)
+    first = parse_month(current.get("start"))
+    for start, position in dated:  # newest first: walk back while the employer stays the same
+        if start > (first or start):
+            continue  # started after the current position (a side role): not part of the run
+        if not company or company_key(position.get("company")) != company:
+            break
+        first = start
     return months_between(first, today) if first else None

@@ -1,6 +1,7 @@
 """Read models for the API and CLI: a candidate's context and a role's shortlist."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import desc, select
@@ -10,7 +11,7 @@ from services.store.models import (
     Candidate, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, RoleSpecRow, Signal,
 )
 from schemas import TOPICS, RoleSpec
-from services.context import load_facts
+from services.context import as_utc, load_facts
 from services.matcher import Role, explain
 from services.taxonomy import skill_label
 
@@ -29,9 +30,9 @@ def candidate_context(sessions: sessionmaker[Session], candidate_id: str, timeli
         follow_ups = session.scalars(select(FollowUp).where(FollowUp.candidate_id == candidate_id)).all()
         matches = session.scalars(select(MatchState).where(MatchState.candidate_id == candidate_id,
                                                            MatchState.relevant.is_(True))).all()
-        timeline = [{"at": s.occurred_at, "kind": "signal", "type": s.type, "detail": s.detail,
+        timeline = [{"at": _utc(s.occurred_at), "kind": "signal", "type": s.type, "detail": s.detail,
                      "evidence": s.evidence} for s in signals]
-        timeline += [{"at": n.occurred_at, "kind": "note", "note_kind": n.kind, "event_id": n.event_id,
+        timeline += [{"at": _utc(n.occurred_at), "kind": "note", "note_kind": n.kind, "event_id": n.event_id,
                       "author": n.author, "text": n.text, "extracted": n.extraction} for n in notes]
         timeline.sort(key=lambda item: str(item["at"]), reverse=True)
         return {
@@ -39,13 +40,13 @@ def candidate_context(sessions: sessionmaker[Session], candidate_id: str, timeli
             "view": (row.view or {}).get("profile"),
             "do_not_contact": row.do_not_contact,
             "skills": [{"skill": s.skill, "label": skill_label(s.skill), "origin": s.origin, "evidence": s.evidence,
-                        "first_seen_at": s.first_seen_at} for s in skills],
+                        "first_seen_at": _utc(s.first_seen_at)} for s in skills],
             "readiness": {"score": row.readiness, "reasons": row.readiness_reasons},
-            "follow_ups": [{"due_at": f.due_at, "said": f.surface, "note": f.note_event_id, "fired_at": f.fired_at}
+            "follow_ups": [{"due_at": _utc(f.due_at), "said": f.surface, "note": f.note_event_id, "fired_at": _utc(f.fired_at)}
                            for f in follow_ups],
-            "relevant_roles": [{"role_id": m.role_id, "fit": m.fit, "since": m.changed_at} for m in matches],
+            "relevant_roles": [{"role_id": m.role_id, "fit": m.fit, "since": _utc(m.changed_at)} for m in matches],
             "timeline": timeline[:timeline_limit],
-            "updated_at": row.updated_at,
+            "updated_at": _utc(row.updated_at),
         }
 
 
@@ -67,10 +68,15 @@ def shortlist(sessions: sessionmaker[Session], role_id: str, limit: int = 10) ->
         facts = load_facts(session, [cid for cid, *_ in rows])
         return {
             "role_id": role_id, "title": role.spec.get("title"), "status": role.status,
-            "candidates": [{"candidate_id": cid, "fit": fit, "readiness": readiness, "relevant_since": since,
+            "candidates": [{"candidate_id": cid, "fit": fit, "readiness": readiness, "relevant_since": _utc(since),
                             "reasons": explain(spec, facts[cid]) if cid in facts else []}
                            for cid, fit, since, readiness in rows],
         }
+
+
+def _utc(moment: Optional[datetime]) -> Optional[datetime]:
+    """Every time the API shows is UTC with its offset, as on the topics (SQLite drops it)."""
+    return as_utc(moment) if moment is not None else None
 
 
 def recent_alerts(sessions: sessionmaker[Session], limit: int = 50) -> list[dict[str, Any]]:

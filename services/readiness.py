@@ -21,6 +21,7 @@ WEIGHTS = {
     "interested": 0.25,         # stated interest in a note ("open to offers")
     "not_looking": -0.15,       # "happy where she is"
     "revisit_due": 0.2,         # a follow-up a note asked for has come due
+    "waiting": -0.1,            # a note named a later time ("check back in 6 months", "not before March")
 }
 INTEREST_MEMORY_DAYS = 180      # stated interest older than this no longer counts
 
@@ -65,6 +66,10 @@ def estimate(view: dict[str, Any], facts: dict[str, Any], today: date) -> Readin
     due = _as_date(facts.get("revisit_due_on"))
     if due and due <= today:
         add("revisit_due", f"follow-up due since {due.isoformat()}")
+    wait_until = _as_date(facts.get("next_follow_up_on"))
+    if wait_until and wait_until > today:
+        said = facts.get("next_follow_up_said")
+        add("waiting", f"asked to wait until {wait_until.isoformat()}" + (f" (\"{said}\")" if said else ""))
     return Readiness(round(min(1.0, max(0.0, score)), 3), reasons)
 
 

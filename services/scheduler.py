@@ -23,7 +23,7 @@ from schemas import TOPICS, TimerEvent
 from services.config import Settings
 from services.context import as_utc
 from services.logs import get_logger
-from services.profile import tenure_months
+from services.profile import company_key, tenure_months
 from services.store.db import make_engine, make_session_factory, upgrade, utcnow
 from services.store.models import Candidate, FollowUp, SchedulerLease, SchedulerRun
 
@@ -79,7 +79,7 @@ def tenure_checks(sessions: sessionmaker[Session], now: datetime, windows: tuple
             months = tenure_months(profile, now.date())
             company = (profile.get("current") or {}).get("company")
             reached = max((w for w in windows if months is not None and months >= w), default=None)
-            if reached is None or (facts.get("tenure_windows_done") or {}).get(company) == reached:
+            if reached is None or (facts.get("tenure_windows_done") or {}).get(company_key(company)) == reached:
                 continue
             events.append(TimerEvent(event_id=f"tenure-{candidate_id}-{company}-{reached}", candidate_id=candidate_id,
                                      kind="tenure_check", due_at=now, detail={"window_months": reached}))

@@ -77,3 +77,14 @@ def test_do_not_contact_goes_through_profile_events(api):
     assert client.post("/candidates/c-1/do-not-contact").status_code == 202
     topic, key, event = sent[-1]
     assert topic == "profile-events" and key == "c-1" and event["profile"] == {"do_not_contact": True}
+
+
+def test_times_carry_their_utc_offset(api):
+    client, _ = api
+
+    def utc(text):
+        return text.endswith(("Z", "+00:00"))
+    context = client.get("/candidates/c-1").json()
+    assert utc(context["updated_at"]) and utc(context["skills"][0]["first_seen_at"])
+    assert all(utc(item["at"]) for item in context["timeline"])
+    assert utc(client.get("/roles/r-7/shortlist").json()["candidates"][0]["relevant_since"])

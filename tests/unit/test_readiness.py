@@ -37,3 +37,23 @@ def test_due_follow_up_and_bounds():
     result = estimate(view("2019-01", open_to_work=True), facts, TODAY)
     assert result.score == 1.0 and any("follow-up due" in r for r in result.reasons)
     assert estimate(view("2026-10"), {"last_move_on": "2026-10-01", "interest": {"kind": "not_looking", "surface": "happy", "on": "2026-11-20"}}, TODAY).score >= 0.0
+
+
+def test_a_named_later_time_lowers_it_until_then():
+    waiting = {"next_follow_up_on": "2027-03-01", "next_follow_up_said": "not before March"}
+    result = estimate({}, waiting, TODAY)
+    assert result.score == round(BASE + WEIGHTS["waiting"], 3)
+    assert result.reasons == ['asked to wait until 2027-03-01 ("not before March")']
+    assert estimate({}, waiting, date(2027, 3, 1)).score == BASE
+
+
+def test_tenure_counts_the_unbroken_run_at_the_current_employer_only():
+    from services.profile import tenure_months
+
+    def position(company, start, end=None):
+        return {"title": "Engineer", "company": company, "start": start, "end": end}
+    back = [position("Contoso", "2021-01", "2026-09"), position("Initech GmbH", "2026-10", "2026-10"),
+            position("Contoso S.A.", "2026-11")]
+    promoted = [position("Contoso", "2023-01", "2024-12"), position("Contoso Inc.", "2025-01")]
+    assert tenure_months({"current": back[-1], "positions": back}, TODAY) == 0
+    assert tenure_months({"current": promoted[-1], "positions": promoted}, TODAY) == 46
