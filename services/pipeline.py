@@ -389,7 +389,7 @@ class _Batch:
                 change = change + self.until_now(role)
             self.alert(role, candidate_id, row, evaluation, event_id, signal_types, change)
         elif step == "leave":
-            self.withdraw(role, candidate_id, row, evaluation, event_id)
+            self.withdraw(role, candidate_id, row, evaluation, event_id, change)
 
     def until_now(self, role: Role) -> list[str]:
         """Why the candidate did not meet the role before this event (built for alerts only)."""
@@ -410,13 +410,15 @@ class _Batch:
         log.info("match_alert", event_id=event_id, role_id=role.role_id, candidate_id=candidate_id,
                  alert_id=alert.alert_id, fit=evaluation.fit)
 
-    def withdraw(self, role, candidate_id, row, evaluation, event_id) -> None:
+    def withdraw(self, role, candidate_id, row, evaluation, event_id, change) -> None:
+        """Reasons: what the event changed (its signals, or the role edit), then what now fails."""
         row.transitions += 1
         row.relevant, row.changed_at = False, self.now
+        texts = list(dict.fromkeys([*change, *evaluation.failed]))
         message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, candidate_id, row.transitions),
                                  withdraws_alert_id=row.last_alert_id, role_id=role.role_id,
                                  candidate_id=candidate_id,
-                                 reasons=[{"kind": "change", "text": f} for f in evaluation.failed],
+                                 reasons=[{"kind": "change", "text": text} for text in texts],
                                  triggered_by=event_id, created_at=self.now)
         self.outbox(TOPICS.match_alerts, role.role_id, message.alert_id, message.model_dump(mode="json"))
         self.result.withdrawals += 1
