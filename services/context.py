@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Optional
+from functools import cache
+from typing import Any, Callable, Iterable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
@@ -50,11 +51,17 @@ class CandidateState:
         ])
 
     def matcher_facts(self) -> CandidateFacts:
-        row = self.row
-        skills = {k: SkillFact(s.origin, s.evidence, as_utc(s.first_seen_at)) for k, s in self.skills.items()}
-        if row is None:
-            return facts_of(self.candidate_id, None, False, 0.0, [], skills)
-        return facts_of(self.candidate_id, row.view, row.do_not_contact, row.readiness, row.readiness_reasons, skills)
+        return self.facts_as_of_now()()
+
+    def facts_as_of_now(self) -> Callable[[], CandidateFacts]:
+        """The matcher's facts as they stand now, built only if (and once) asked for. Holding
+        the pieces is enough: events replace the view, readiness and skill rows, never change
+        them in place."""
+        row, skills = self.row, dict(self.skills)
+        pieces = (row.view, row.do_not_contact, row.readiness, row.readiness_reasons) if row else (None, False, 0.0, [])
+        return cache(lambda: facts_of(
+            self.candidate_id, *pieces,
+            {k: SkillFact(s.origin, s.evidence, as_utc(s.first_seen_at)) for k, s in skills.items()}))
 
 
 def facts_of(candidate_id: str, stored_view: Optional[dict[str, Any]], do_not_contact: bool, readiness: float,

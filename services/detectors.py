@@ -6,10 +6,11 @@ sees. A candidate's first snapshot only builds the context: no detector fires on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Callable, Optional
 
 from services import ladder
-from services.profile import company_key
+from services.profile import company_key, tenure_months
 
 View = dict[str, Any]
 
@@ -95,3 +96,22 @@ def detect_profile_signals(old: Optional[View], new: View, known_skills: Optiona
         signals.extend(detector(old, new))
     signals.extend(detect_new_skills(old, new, known_skills))
     return signals
+
+
+TENURE_WINDOWS_DONE = "tenure_windows_done"  # facts key: employer (company_key) -> window signalled
+
+
+def unsignalled_tenure_window(view: View, facts: dict[str, Any], today: date,
+                              windows: tuple[int, ...]) -> Optional[tuple[int, int]]:
+    """(months, window) when the time at the current employer has reached a move window not
+    yet signalled for that employer (one spelling of it); None otherwise."""
+    months = tenure_months(view, today)
+    window = max((w for w in windows if months is not None and months >= w), default=None)
+    employer = company_key(_current(view).get("company"))
+    if window is None or (facts.get(TENURE_WINDOWS_DONE) or {}).get(employer) == window:
+        return None
+    return months, window
+
+
+def mark_tenure_window_signalled(view: View, facts: dict[str, Any], window: int) -> None:
+    facts.setdefault(TENURE_WINDOWS_DONE, {})[company_key(_current(view).get("company"))] = window

@@ -24,14 +24,15 @@ from schemas import (
 from services import readiness as readiness_model
 from services.context import CandidateState, as_utc, chunks, for_update, load_facts, load_states, match_states
 from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, decode
-from services.detectors import DetectedSignal, detect_profile_signals
+from services.detectors import (
+    DetectedSignal, detect_profile_signals, mark_tenure_window_signalled, unsignalled_tenure_window,
+)
 from services.logs import get_logger
 from services.matcher import (
     CandidateFacts, Evaluation, PreviousState, Role, RoleIndex, closed_role, evaluate, evaluate_candidate, stable_id, transition,
 )
 from services.notes import extract_note
 from services.places import indexed_places, place_parts
-from services.profile import company_key, tenure_months
 from services.store.db import utcnow
 from services.store.models import (
     Candidate, CandidatePlace, CandidateSkill, FollowUp, MatchState, Note, OutboxMessage, ProcessedEvent,
@@ -141,7 +142,8 @@ class _Batch:
         self.now = pipeline.clock()
         self.result = BatchResult()
         self.states: dict[str, CandidateState] = {}
-        self.facts_before: Optional[CandidateFacts] = None  # the candidate as the current event found it
+        # The candidate as the current event found it, built only if an alert needs it.
+        self.facts_before: Optional[Callable[[], CandidateFacts]] = None
 
     def run(self, records: list[RawRecord]) -> BatchResult:
         decoded = [(record, decode(record)) for record in records]
@@ -178,7 +180,7 @@ class _Batch:
         if hasattr(item, "candidate_id"):
             # What the candidate looked like before this event: an alert says what changed.
             known = self.states.get(item.candidate_id)
-            self.facts_before = known.matcher_facts() if known is not None and known.row is not None else None
+            self.facts_before = known.facts_as_of_now() if known is not None and known.row is not None else None
         if isinstance(item, ProfileEvent):
             self.apply_profile(item)
         elif isinstance(item, InterviewNote):
@@ -292,16 +294,15 @@ class _Batch:
 
     def tenure_signal(self, state: CandidateState, facts: dict[str, Any], timer: TimerEvent):
         view = state.profile_view or {}
-        months = tenure_months(view, timer.due_at.date())
-        company = (view.get("current") or {}).get("company")
-        reached = [w for w in self.p.tenure_windows if months is not None and months >= w]
-        done = facts.setdefault("tenure_windows_done", {})
-        window = max(reached, default=None)
-        if window is None or done.get(company_key(company)) == window:  # one spelling of an employer
+        due = unsignalled_tenure_window(view, facts, timer.due_at.date(), self.p.tenure_windows)
+        if due is None:
             return "", None
-        done[company_key(company)] = window
-        return (f"tenure at {company} since {(view.get('current') or {}).get('start')}",
-                DetectedSignal("tenure_milestone", {"months": months, "window_months": window, "company": company}))
+        months, window = due
+        mark_tenure_window_signalled(view, facts, window)
+        current = view.get("current") or {}
+        return (f"tenure at {current.get('company')} since {current.get('start')}",
+                DetectedSignal("tenure_milestone", {"months": months, "window_months": window,
+                                                    "company": current.get("company")}))
 
     def add_skill(self, state: CandidateState, skill: str, origin: str, evidence: str, event_id: str,
                   seen_at: datetime) -> bool:
@@ -395,7 +396,7 @@ class _Batch:
         """Why the candidate did not meet the role before this event (built for alerts only)."""
         if self.facts_before is None:
             return ["first event about this candidate"]
-        return [f"until this event: {failure}" for failure in evaluate(role, self.facts_before, self.now).failed]
+        return [f"until this event: {failure}" for failure in evaluate(role, self.facts_before(), self.now).failed]
 
     def alert(self, role, candidate_id, row, evaluation, event_id, signal_types, change) -> None:
         row.transitions += 1
@@ -508,12 +509,11 @@ def _idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:
     Role specs count too: replaying an old spec after a newer one would bring the old one
     back (and alert again). One without an event_id (a tombstone always) is known by its
     position in the single-partition role-specs topic, which a redelivery keeps."""
+    event_id = getattr(item, "event_id", None)
     if isinstance(item, (RoleSpec, RoleTombstone)):
-        event_id = getattr(item, "event_id", None)
         if event_id:
             return ("RoleSpec", event_id)
         return ("RoleSpecPosition", record.position) if record.offset is not None else None
-    event_id = getattr(item, "event_id", None)
     return (type(item).__name__, event_id) if event_id else None
 
 

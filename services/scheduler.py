@@ -23,7 +23,7 @@ from schemas import TOPICS, TimerEvent
 from services.config import Settings
 from services.context import as_utc
 from services.logs import get_logger
-from services.profile import company_key, tenure_months
+from services.detectors import unsignalled_tenure_window
 from services.store.db import make_engine, make_session_factory, upgrade, utcnow
 from services.store.models import Candidate, FollowUp, SchedulerLease, SchedulerRun
 
@@ -76,11 +76,10 @@ def tenure_checks(sessions: sessionmaker[Session], now: datetime, windows: tuple
         query = select(Candidate.candidate_id, Candidate.view).where(Candidate.current_company.is_not(None))
         for candidate_id, view in session.execute(query.execution_options(yield_per=1000)):
             profile, facts = (view or {}).get("profile") or {}, (view or {}).get("facts") or {}
-            months = tenure_months(profile, now.date())
-            company = (profile.get("current") or {}).get("company")
-            reached = max((w for w in windows if months is not None and months >= w), default=None)
-            if reached is None or (facts.get("tenure_windows_done") or {}).get(company_key(company)) == reached:
+            due = unsignalled_tenure_window(profile, facts, now.date(), windows)
+            if due is None:
                 continue
+            company, reached = (profile.get("current") or {}).get("company"), due[1]
             events.append(TimerEvent(event_id=f"tenure-{candidate_id}-{company}-{reached}", candidate_id=candidate_id,
                                      kind="tenure_check", due_at=now, detail={"window_months": reached}))
     return events
