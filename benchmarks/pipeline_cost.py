@@ -46,7 +46,7 @@ from schemas import TOPICS  # noqa: E402
 from services.context import load_states  # noqa: E402
 from services.decoding import RawRecord  # noqa: E402
 from services.logs import configure_logging  # noqa: E402
-from services.matcher import could_be_relevant  # noqa: E402
+from services.matcher import evaluate_candidate  # noqa: E402
 from services.pipeline import BatchResult, Pipeline  # noqa: E402
 from services.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from services.store.models import Base, Candidate, MatchState, RoleSpecRow  # noqa: E402
@@ -263,15 +263,14 @@ def store_counts(sessions, candidate_count: int) -> tuple[float, float]:
 
 
 def evaluated_per_event(pipeline: Pipeline, candidate_ids: list[str]) -> float:
-    """Roles a timed event had scored, recounted afterwards from the stored state (untimed): the
-    index's roles that pass the cheap hard-constraint check, plus the pairs relevant now."""
+    """Roles a timed event had scored, recounted afterwards from the stored state (untimed), with
+    the pipeline's own evaluate_candidate: the index's roles that pass the hard constraints,
+    plus the pairs relevant now."""
     total = 0
     with pipeline.sessions() as session:
         for state in load_states(session, candidate_ids, with_snapshots=False).values():
-            facts = state.matcher_facts()
-            could = {r.role_id for r in pipeline.roles.candidate_roles(facts.skills, facts.seniority)
-                     if could_be_relevant(r, facts)}
-            total += len(could | {role_id for role_id, match in state.matches.items() if match.relevant})
+            relevant_now = [role_id for role_id, match in state.matches.items() if match.relevant]
+            total += len(evaluate_candidate(pipeline.roles, state.matcher_facts(), relevant_now, NOW))
     return total / len(candidate_ids)
 
 
