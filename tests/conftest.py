@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -47,10 +46,10 @@ def sessions(database_url):
 @pytest.fixture(scope="session")
 def kafka_bootstrap():
     """One real single-node KRaft broker for the whole session, on free ports."""
+    from services.config import Settings
     from services.kafka_local import LocalKafka, free_port
 
-    home = Path(os.environ.get("RADAR_KAFKA_HOME", str(Path.home() / ".radar" / "kafka")))
-    broker = LocalKafka(home, port=free_port())
+    broker = LocalKafka(Settings.from_env().kafka_home, port=free_port())
     broker.up()
     yield broker.bootstrap
     broker.down()

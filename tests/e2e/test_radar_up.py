@@ -1,6 +1,6 @@
 """`radar up` as a new user runs it: it starts its own broker, then alerts flow end to end."""
 import json
-import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from services.kafka_local import free_port, is_answering
+from services.config import Settings
+from services.kafka_local import LocalKafka, free_port, is_answering
 from tests.helpers import position, profile_event, role_spec
 from tests.integration.kafka_helpers import Deployment
 
@@ -66,5 +67,7 @@ def test_radar_up_end_to_end(tmp_path):
         except subprocess.TimeoutExpired:
             up.kill()
         log.close()
+        # the broker `radar up` started keeps its files for the next `up`; this one was the test's
+        shutil.rmtree(LocalKafka(Settings.from_env().kafka_home, port=kafka_port).dir, ignore_errors=True)
     assert up.returncode == 0, (tmp_path / "up.log").read_text()[-2000:]
     assert not is_answering("127.0.0.1", kafka_port), "radar up should stop the broker it started"
