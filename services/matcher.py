@@ -229,7 +229,7 @@ def explain(role: Role, cand: CandidateFacts) -> list[dict[str, str]]:
         reasons.append({"kind": "seniority", "text": f"{cand.seniority} level, role wants {', '.join(sorted(role.seniority))}"})
     if role.min_years is not None and cand.years_experience is not None:
         reasons.append({"kind": "experience", "text": f"{cand.years_experience:g} years of experience, role asks {role.min_years:g}+"})
-    if role.domains and cand.industry and cand.industry.strip().lower() in role.domains:
+    if role.domains and cand.industry and cand.industry_key in role.domains:
         reasons.append({"kind": "domain", "text": f"works in {cand.industry}"})
     if role.locations and cand.location:
         reasons.append({"kind": "location", "text": f"based in {cand.location}"})
