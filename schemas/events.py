@@ -2,14 +2,20 @@
 
 Inputs are validated strictly enough that a bad event is rejected with a message a
 human can act on; unknown extra fields are ignored so producers can grow the format.
+Every inbound field is bounded (`schemas.bounds`), so what passes validation fits the
+store on every database; messages never echo a rejected value back.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from schemas import bounds as B
 
 SIGNAL_TYPES = (
     "role_change", "promotion", "new_skill", "leadership_growth", "domain_shift",
@@ -18,21 +24,48 @@ SIGNAL_TYPES = (
 NOTE_KINDS = ("screen", "interview", "debrief", "sourcing_call", "reference")
 
 _YEAR_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-\d{2})?$")
-NonEmpty = Field(min_length=1, max_length=200)
 
 
-def _as_utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     """Naive timestamps are read as UTC; aware ones are converted to UTC."""
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+def _printable_id(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise PydanticCustomError("id_control_character", "must not contain control characters")
+    return value
+
+
+def Text(max_length: int) -> Any:
+    """A bounded string, surrounding whitespace stripped."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length)]
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=B.ID_MAX),
+               AfterValidator(_printable_id)]
+Term = Annotated[str, StringConstraints(strip_whitespace=True, max_length=B.ROLE_TERM_MAX)]
+RawSkill = Annotated[str, StringConstraints(strip_whitespace=True, max_length=B.SKILL_MAX)]
 
 
 class _Inbound(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class _InboundMessage(_Inbound):
+    """A whole inbound message: every string in it (known fields or not) must be storable
+    text, and it may not nest deeper than bounds.MAX_DEPTH."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        problem = B.storable_problem(data)
+        if problem:
+            raise PydanticCustomError("not_storable", problem)
+        return data
 
 
 class _Outbound(BaseModel):
@@ -40,67 +73,70 @@ class _Outbound(BaseModel):
 
 
 class Position(_Inbound):
-    title: Optional[str] = None
-    company: Optional[str] = None
-    industry: Optional[str] = None
+    title: Optional[Text(B.TITLE_MAX)] = None
+    company: Optional[Text(B.COMPANY_MAX)] = None
+    industry: Optional[Text(B.INDUSTRY_MAX)] = None
     start: Optional[str] = Field(default=None, description="YYYY-MM or YYYY-MM-DD")
     end: Optional[str] = Field(default=None, description="YYYY-MM or YYYY-MM-DD; null = current")
-    direct_reports: Optional[int] = Field(default=None, ge=0)
+    direct_reports: Optional[int] = Field(default=None, ge=0, le=B.DIRECT_REPORTS_MAX)
 
     @field_validator("start", "end")
     @classmethod
     def _year_month(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not _YEAR_MONTH.match(value):
-            raise ValueError(f"must be YYYY-MM or YYYY-MM-DD, got {value!r}")
+            raise PydanticCustomError("year_month", "must be YYYY-MM or YYYY-MM-DD")
         return value
 
 
 class Profile(_Inbound):
     """Every field is optional: missing means unknown, not removed."""
-    name: Optional[str] = None
-    headline: Optional[str] = None
-    location: Optional[str] = None
+    name: Optional[Text(B.NAME_MAX)] = None
+    headline: Optional[Text(B.HEADLINE_MAX)] = None
+    location: Optional[Text(B.LOCATION_MAX)] = None
     open_to_work: Optional[bool] = None
     do_not_contact: Optional[bool] = None
-    skills: Optional[list[str]] = None
+    skills: Optional[list[RawSkill]] = Field(default=None, max_length=B.SKILLS_MAX_ITEMS)
     years_experience: Optional[float] = Field(default=None, ge=0, le=80)
-    positions: Optional[list[Position]] = None
+    positions: Optional[list[Position]] = Field(default=None, max_length=B.POSITIONS_MAX_ITEMS)
 
 
-class ProfileEvent(_Inbound):
-    event_id: str = NonEmpty
-    candidate_id: str = NonEmpty
-    source: str = NonEmpty
+class ProfileEvent(_InboundMessage):
+    event_id: Id
+    candidate_id: Id
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=B.SOURCE_MAX)]
     occurred_at: UtcDatetime
     profile: Profile
 
 
-class InterviewNote(_Inbound):
-    event_id: str = NonEmpty
-    candidate_id: str = NonEmpty
-    role_id: Optional[str] = None
-    author: Optional[str] = None
+class InterviewNote(_InboundMessage):
+    event_id: Id
+    candidate_id: Id
+    role_id: Optional[Id] = None
+    author: Optional[Text(B.AUTHOR_MAX)] = None
     kind: Literal["screen", "interview", "debrief", "sourcing_call", "reference"]
     occurred_at: UtcDatetime
-    text: str = Field(min_length=1, max_length=50_000)
+    text: str = Field(min_length=1, max_length=B.NOTE_TEXT_MAX)
 
 
-class RoleSpec(_Inbound):
-    event_id: Optional[str] = None
-    role_id: str = NonEmpty
+TermList = Annotated[list[Term], Field(max_length=B.ROLE_LIST_MAX_ITEMS)]
+
+
+class RoleSpec(_InboundMessage):
+    event_id: Optional[Id] = None
+    role_id: Id
     status: Literal["open", "paused", "closed"]
-    title: str = NonEmpty
-    owner: Optional[str] = None
-    must_have: list[str] = []
-    nice_to_have: list[str] = []
-    seniority: list[str] = []
-    min_years: Optional[float] = Field(default=None, ge=0)
-    locations: list[str] = []
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=B.ROLE_TITLE_MAX)]
+    owner: Optional[Text(B.OWNER_MAX)] = None
+    must_have: TermList = []
+    nice_to_have: TermList = []
+    seniority: TermList = []
+    min_years: Optional[float] = Field(default=None, ge=0, le=80)
+    locations: TermList = []
     remote: bool = False
-    domains: list[str] = []
-    exclude_companies: list[str] = []
+    domains: TermList = []
+    exclude_companies: TermList = []
     threshold: float = Field(default=0.6, ge=0, le=1)
-    description: Optional[str] = None
+    description: Optional[str] = Field(default=None, max_length=B.DESCRIPTION_MAX)
 
     @model_validator(mode="before")
     @classmethod
@@ -111,13 +147,20 @@ class RoleSpec(_Inbound):
         return data
 
 
-class TimerEvent(_Inbound):
+class TimerEvent(_InboundMessage):
     """Internal: the scheduler's way of telling the worker that time has passed."""
-    event_id: str = NonEmpty
-    candidate_id: str = NonEmpty
+    event_id: Id
+    candidate_id: Id
     kind: Literal["revisit_due", "tenure_check"]
     due_at: UtcDatetime
-    detail: dict[str, Any] = {}
+    detail: dict[str, Any] = Field(default={}, max_length=B.TIMER_DETAIL_MAX_KEYS)
+
+    @field_validator("detail")
+    @classmethod
+    def _short_texts(cls, detail: dict[str, Any]) -> dict[str, Any]:
+        if any(isinstance(v, str) and len(v) > B.TIMER_TEXT_MAX for v in detail.values()):
+            raise PydanticCustomError("timer_text", f"texts of at most {B.TIMER_TEXT_MAX} characters")
+        return detail
 
 
 class CandidateSignal(_Outbound):
@@ -171,6 +214,9 @@ class DeadLetter(_Outbound):
     value_base64: Optional[str] = Field(default=None, description="set when the bytes were not UTF-8")
     error: str
     failed_at: datetime
+    outbox_row: Optional[int] = Field(default=None, description=(
+        "set when the broker refused an outbound message for good: the stored row it stands for"))
+    message_id: Optional[str] = Field(default=None, description="that message's id (its alert_id, signal_id, ...)")
     schema_version: Literal[1] = 1
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 import time
 from typing import Any, Optional
 
-from fastapi import Body, FastAPI, HTTPException, Query, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from fastapi import Body, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
+from schemas.events import Id
 from services.config import Settings
+from services.heartbeats import worker_health
 from services.queries_api import candidate_context, recent_alerts, shortlist
 from services.roles_admin import RoleAdminError, role_change_messages
 from services.store.db import make_engine, make_session_factory
@@ -19,8 +23,9 @@ from services.store.models import Candidate, MatchState, OutboxMessage, RoleSpec
 class StoreCollector:
     """Pipeline health read from the shared store at scrape time."""
 
-    def __init__(self, sessions):
+    def __init__(self, sessions, stall_after_s: float = 60.0):
         self.sessions = sessions
+        self.stall_after_s = stall_after_s
 
     def collect(self):
         with self.sessions() as session:
@@ -30,6 +35,7 @@ class StoreCollector:
             candidates = session.scalar(select(func.count()).select_from(Candidate)) or 0
             roles = session.execute(select(RoleSpecRow.status, func.count()).group_by(RoleSpecRow.status)).all()
             relevant = session.scalar(select(func.count()).where(MatchState.relevant.is_(True))) or 0
+            workers = worker_health(session, self.stall_after_s)
         yield GaugeMetricFamily("radar_outbox_backlog", "Outbox messages not yet published to Kafka", value=backlog)
         age = 0.0 if oldest is None else max(0.0, time.time() - _epoch(oldest))
         yield GaugeMetricFamily("radar_outbox_oldest_unsent_seconds", "Age of the oldest unpublished message", value=age)
@@ -43,6 +49,22 @@ class StoreCollector:
             role_family.add_metric([status], count)
         yield role_family
         yield GaugeMetricFamily("radar_relevant_pairs", "(role, candidate) pairs currently relevant", value=relevant)
+        yield from _worker_families(workers)
+
+
+def _worker_families(workers: list[dict[str, Any]]):
+    stalled = GaugeMetricFamily("radar_worker_stalled", "1 when a worker's batch has retried, or it has been "
+                                "silent, longer than RADAR_STALL_AFTER_S", labels=["worker"])
+    retrying = GaugeMetricFamily("radar_worker_batch_retrying_seconds", "How long a worker's current batch has "
+                                 "been retrying (0 when none is)", labels=["worker"])
+    last_batch = GaugeMetricFamily("radar_worker_last_batch_age_seconds", "Seconds since a worker last committed "
+                                   "a batch", labels=["worker"])
+    for worker in workers:
+        stalled.add_metric([worker["worker_id"]], 1 if worker["problem"] else 0)
+        retrying.add_metric([worker["worker_id"]], worker["retrying_s"])
+        if worker["last_batch_age_s"] is not None:
+            last_batch.add_metric([worker["worker_id"]], worker["last_batch_age_s"])
+    yield from (stalled, retrying, last_batch)
 
 
 CONSUMER_LAG = Gauge("radar_consumer_lag", "Input messages the worker group has not consumed yet", ["topic"])
@@ -62,9 +84,30 @@ async def _update_lag(settings: Settings) -> None:
         CONSUMER_LAG.labels(topic=topic).set(value)
 
 
+def _workers(sessions, settings: Settings) -> list[dict[str, Any]]:
+    try:
+        with sessions() as session:
+            return worker_health(session, settings.stall_after_s)
+    except Exception:  # the database check reports the database
+        return []
+
+
 def _epoch(moment) -> float:
     from services.context import as_utc
     return as_utc(moment).timestamp()
+
+
+MAX_BODY_BYTES = 1_000_000  # a role spec is a few kilobytes; its description at most 20,000 characters
+_ID = TypeAdapter(Id)
+
+
+def checked_id(name: str, value: str) -> str:
+    """A path id under the same rules as the wire's ids, or one clear 422."""
+    try:
+        return _ID.validate_python(value)
+    except ValidationError as exc:
+        from services.decoding import describe_validation_error
+        raise HTTPException(422, f"{name}: " + describe_validation_error(exc).split(": ", 1)[1]) from None
 
 
 def create_app(settings: Settings, produce=None) -> FastAPI:
@@ -72,19 +115,26 @@ def create_app(settings: Settings, produce=None) -> FastAPI:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     app = FastAPI(title="Talent Radar", version="0.1.0")
-    collector = StoreCollector(sessions)
-    try:
-        REGISTRY.register(collector)
-    except ValueError:
-        pass  # already registered in this process (tests create several apps)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES:,} bytes"}, status_code=413)
+        return await call_next(request)
+    store_metrics = CollectorRegistry(auto_describe=True)  # this app's store, read at scrape time
+    store_metrics.register(StoreCollector(sessions, settings.stall_after_s))
 
     async def send(topic: str, messages: list[tuple[str, Optional[dict[str, Any]]]]) -> None:
-        if produce is not None:
-            await produce(topic, messages)
-            return
-        from schemas import TOPICS
-        from streams.client import produce as kafka_produce
-        await kafka_produce(settings.kafka_bootstrap, TOPICS.physical(topic), messages)
+        try:
+            if produce is not None:
+                await produce(topic, messages)
+                return
+            from schemas import TOPICS
+            from streams.client import produce as kafka_produce
+            await kafka_produce(settings.kafka_bootstrap, TOPICS.physical(topic), messages)
+        except Exception as exc:
+            raise HTTPException(503, f"could not publish to {topic}: {type(exc).__name__}; try again") from None
 
     @app.get("/health")
     def health(response: Response) -> dict[str, Any]:
@@ -98,6 +148,9 @@ def create_app(settings: Settings, produce=None) -> FastAPI:
         from services.kafka_local import is_answering, parse_bootstrap
         host, port = parse_bootstrap(settings.kafka_bootstrap)
         checks["kafka"] = "ok" if is_answering(host, port) else "unreachable"
+        workers = _workers(sessions, settings)
+        stalled = [w for w in workers if w["problem"]]
+        checks["workers"] = "ok" if not stalled else "; ".join(f"{w['worker_id']}: {w['problem']}" for w in stalled)
         healthy = all(v == "ok" for v in checks.values())
         response.status_code = 200 if healthy else 503
         return {"status": "ok" if healthy else "degraded", "checks": checks}
@@ -105,7 +158,7 @@ def create_app(settings: Settings, produce=None) -> FastAPI:
     @app.get("/metrics")
     async def metrics() -> Response:
         await _update_lag(settings)
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(REGISTRY) + generate_latest(store_metrics), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/alerts")
     def alerts(limit: int = Query(50, ge=1, le=1000)) -> list[dict[str, Any]]:
@@ -113,6 +166,7 @@ def create_app(settings: Settings, produce=None) -> FastAPI:
 
     @app.get("/candidates/{candidate_id}")
     def candidate(candidate_id: str) -> dict[str, Any]:
+        candidate_id = checked_id("candidate_id", candidate_id)
         context = candidate_context(sessions, candidate_id)
         if context is None:
             raise HTTPException(404, f"no candidate {candidate_id!r}")
@@ -120,34 +174,36 @@ def create_app(settings: Settings, produce=None) -> FastAPI:
 
     @app.post("/candidates/{candidate_id}/do-not-contact", status_code=202)
     async def do_not_contact(candidate_id: str, value: bool = Query(True)) -> dict[str, Any]:
-        from datetime import datetime, timezone
         import uuid
-        event = {"event_id": f"dnc-{uuid.uuid4()}", "candidate_id": candidate_id, "source": "radar-api",
-                 "occurred_at": datetime.now(timezone.utc).isoformat(), "profile": {"do_not_contact": value}}
-        await send("profile-events", [(candidate_id, event)])
-        return {"accepted": True, "event_id": event["event_id"]}
+        from schemas import Profile, ProfileEvent
+        from services.store.db import utcnow
+        event = ProfileEvent(event_id=f"dnc-{uuid.uuid4()}", candidate_id=checked_id("candidate_id", candidate_id),
+                             source="radar-api", occurred_at=utcnow(), profile=Profile(do_not_contact=value))
+        await send("profile-events", [(event.candidate_id, event.model_dump(mode="json", exclude_none=True))])
+        return {"accepted": True, "event_id": event.event_id}
 
     @app.get("/roles/{role_id}/shortlist")
     def role_shortlist(role_id: str, limit: int = Query(10, ge=1, le=200)) -> dict[str, Any]:
-        result = shortlist(sessions, role_id, limit)
+        result = shortlist(sessions, checked_id("role_id", role_id), limit)
         if result is None:
             raise HTTPException(404, f"no role {role_id!r}")
         return result
 
     @app.put("/roles/{role_id}", status_code=202)
     async def put_role(role_id: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        role_id = checked_id("role_id", role_id)
         spec = dict(spec, role_id=role_id)
         return await _role_action(send, sessions, "put", role_id, spec)
 
     @app.post("/roles/{role_id}/{action}", status_code=202)
     async def role_action(role_id: str, action: str) -> dict[str, Any]:
         if action not in ("pause", "close", "reopen"):
-            raise HTTPException(404, f"unknown action {action!r}: pause, close or reopen")
-        return await _role_action(send, sessions, action, role_id)
+            raise HTTPException(404, "unknown action: pause, close or reopen")
+        return await _role_action(send, sessions, action, checked_id("role_id", role_id))
 
     @app.delete("/roles/{role_id}", status_code=202)
     async def delete_role(role_id: str) -> dict[str, Any]:
-        return await _role_action(send, sessions, "delete", role_id)
+        return await _role_action(send, sessions, "delete", checked_id("role_id", role_id))
 
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 
 def _int_list(raw: str) -> tuple[int, ...]:
@@ -26,6 +27,14 @@ class Settings:
     tenure_windows_months: tuple[int, ...] = (24, 36, 48)
     scheduler_scan_interval_s: float = 30.0
     kafka_home: Path = field(default_factory=lambda: Path.home() / ".radar" / "kafka")
+    # Crash recovery: a dead worker's partitions move after the session timeout; a worker
+    # restarted with the same id (Kafka static membership) takes them back at once.
+    session_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 3.0
+    worker_id: Optional[str] = None
+    worker_metrics_port: Optional[int] = None
+    stall_after_s: float = 60.0      # a batch retrying longer than this makes /health say so
+    relay_lease_s: float = 10.0      # how long a relay holds unsent outbox rows without renewing
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -44,6 +53,12 @@ class Settings:
             tenure_windows_months=_int_list(env.get("RADAR_TENURE_WINDOWS_MONTHS", "24,36,48")),
             scheduler_scan_interval_s=float(env.get("RADAR_SCHEDULER_SCAN_S", cls.scheduler_scan_interval_s)),
             kafka_home=Path(env.get("RADAR_KAFKA_HOME", str(Path.home() / ".radar" / "kafka"))),
+            session_timeout_s=float(env.get("RADAR_SESSION_TIMEOUT_S", cls.session_timeout_s)),
+            heartbeat_interval_s=float(env.get("RADAR_HEARTBEAT_INTERVAL_S", cls.heartbeat_interval_s)),
+            worker_id=env.get("RADAR_WORKER_ID") or None,
+            worker_metrics_port=int(env["RADAR_WORKER_METRICS_PORT"]) if env.get("RADAR_WORKER_METRICS_PORT") else None,
+            stall_after_s=float(env.get("RADAR_STALL_AFTER_S", cls.stall_after_s)),
+            relay_lease_s=float(env.get("RADAR_RELAY_LEASE_S", cls.relay_lease_s)),
         )
         values.update(overrides)
         return cls(**values)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Optional, Union
 
 from pydantic import BaseModel, ValidationError
 
 from schemas import DeadLetter, InterviewNote, ProfileEvent, RoleSpec, TimerEvent, TOPICS
+from schemas.bounds import MAX_DEPTH
 
 MODEL_BY_TOPIC: dict[str, type[BaseModel]] = {  # by logical topic name
     "profile-events": ProfileEvent,
@@ -29,29 +30,31 @@ class RawRecord:
     key: Optional[bytes]
     value: Optional[bytes]
     rekeyed: bool = False  # already routed by candidate_id through radar-rekeyed
+    failure: Optional[str] = None  # set when the worker already knows why it must be dead-lettered
 
     @property
     def position(self) -> str:
         return f"{self.topic}/{self.partition}/{self.offset}"
+
+    def failing(self, reason: str) -> "RawRecord":
+        return replace(self, failure=reason)
 
 
 REKEY_HEADER = "radar-origin"  # "topic/partition/offset" of a re-keyed record
 ORIGIN_KEY_HEADER = "radar-origin-key"  # its key as received, when it had one
 
 
-def misrouted_candidate_id(record: RawRecord) -> Optional[str]:
-    """The candidate_id a candidate event should have been keyed by, when its key differs.
+def misrouted_candidate_id(record: RawRecord, item: "Decoded") -> Optional[str]:
+    """The candidate_id a valid candidate event should have been keyed by, when its key differs.
 
-    None when the record is keyed right, or cannot be read (decoding will dead-letter it)."""
-    if record.rekeyed or record.value is None or TOPICS.logical(record.topic) not in CANDIDATE_TOPICS:
+    None when the record is keyed right, was re-keyed already, or is invalid (decoding
+    dead-letters it where it is)."""
+    if record.rekeyed or TOPICS.logical(record.topic) not in CANDIDATE_TOPICS:
         return None
-    try:
-        candidate_id = json.loads(record.value).get("candidate_id")
-    except (ValueError, AttributeError):
+    candidate_id = getattr(item, "candidate_id", None)
+    if not candidate_id or record.key == candidate_id.encode():
         return None
-    if not isinstance(candidate_id, str) or not candidate_id:
-        return None
-    return None if record.key == candidate_id.encode() else candidate_id
+    return candidate_id
 
 
 def from_rekeyed(key: Optional[bytes], value: Optional[bytes], origin: str) -> RawRecord:
@@ -77,16 +80,40 @@ CANDIDATE_TOPICS = ("profile-events", "interview-notes", "radar-timers")
 
 
 def describe_validation_error(error: ValidationError) -> str:
-    """One line a human can act on: `profile.positions.0.start: must be YYYY-MM ...`."""
+    """One line a human can act on: `profile.source: at most 64 characters, got 70`.
+
+    Never repeats the rejected value (reasons are logged, and values may be personal data)."""
     parts = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "(message)"
-        parts.append(f"{where}: {item['msg']}")
+    for item in error.errors(include_input=False, include_url=False)[:5]:
+        where = ".".join(str(p) for p in item["loc"])
+        message = _bound_message(item, error) or item["msg"]
+        parts.append(f"{where}: {message}" if where else message)
     more = f" (+{error.error_count() - 5} more)" if error.error_count() > 5 else ""
     return "schema validation failed: " + "; ".join(parts) + more
 
 
+def _bound_message(item: dict, error: ValidationError) -> Optional[str]:
+    """Length errors say the bound and the size found, not pydantic's generic sentence."""
+    kind, ctx = item["type"], item.get("ctx") or {}
+    if kind not in ("string_too_long", "too_long"):
+        return None
+    found = _size_at(error, item["loc"])
+    unit = "characters" if kind == "string_too_long" else "items"
+    got = f", got {found}" if found is not None else ""
+    return f"at most {ctx.get('max_length')} {unit}{got}"
+
+
+def _size_at(error: ValidationError, loc: tuple) -> Optional[int]:
+    for detail in error.errors(include_url=False):
+        if detail["loc"] == loc:
+            value = detail.get("input")
+            return len(value) if hasattr(value, "__len__") else None
+    return None
+
+
 def decode(record: RawRecord) -> Decoded:
+    if record.failure:
+        return Rejected(record, record.failure)
     logical = TOPICS.logical(record.topic)
     model = MODEL_BY_TOPIC.get(logical)
     if model is None:
@@ -101,6 +128,8 @@ def decode(record: RawRecord) -> Decoded:
         return Rejected(record, "value is not UTF-8 text")
     except json.JSONDecodeError as exc:
         return Rejected(record, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+    except RecursionError:
+        return Rejected(record, f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
         return Rejected(record, f"expected a JSON object, got {type(data).__name__}")
     try:
@@ -109,9 +138,17 @@ def decode(record: RawRecord) -> Decoded:
         return Rejected(record, describe_validation_error(exc))
 
 
-def dead_letter(record: RawRecord, error: str, now: datetime) -> DeadLetter:
+def decode_safely(record: RawRecord) -> Decoded:
+    """`decode`, for records nothing is known about: whatever goes wrong becomes a reason."""
+    try:
+        return decode(record)
+    except Exception as exc:  # a bug, or an input no rule above foresaw: never the stream's end
+        return Rejected(record, f"could not be decoded: {type(exc).__name__}")
+
+
+def dead_letter(record: RawRecord, error: str, now: datetime, keep_value: bool = True) -> DeadLetter:
     value_text, value_b64 = None, None
-    if record.value is not None:
+    if record.value is not None and keep_value:
         try:
             value_text = record.value.decode("utf-8")
         except UnicodeDecodeError:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import sys
 
 import structlog
@@ -25,8 +26,32 @@ class _StderrLogger:
     debug = info = warning = error = critical = exception = fatal = log = msg
 
 
+class JsonFormatter(structlog.stdlib.ProcessorFormatter):
+    """Lines from libraries that log through the standard library (Faust, aiokafka, uvicorn)
+    rendered as JSON too, so one process writes one format."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, _drop_personal_data,
+                        structlog.processors.JSONRenderer()],
+            foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name,
+                               structlog.processors.TimeStamper(fmt="iso", utc=True),
+                               structlog.processors.format_exc_info])
+
+
+def stdlib_logging_config(level: str = "INFO") -> dict:
+    """A logging.config dictionary: the root logger writes JSON lines to stderr."""
+    return {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"default": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                                 "formatter": "json", "level": level}},
+        "root": {"level": level, "handlers": ["default"]},
+    }
+
+
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.INFO), format="%(message)s")
+    logging.config.dictConfig(stdlib_logging_config(level if level in logging._nameToLevel else "INFO"))
     for noisy in ("alembic", "aiokafka", "kafka", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level, logging.INFO)))
     structlog.configure(

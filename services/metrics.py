@@ -5,7 +5,7 @@ computed at scrape time, so any API instance shows the pipeline's health.
 """
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 RECORDS = Counter("radar_records_total", "Records consumed by the worker", ["topic"])
 OUTCOMES = Counter("radar_outcomes_total", "What the worker did with records",
@@ -14,6 +14,14 @@ SIGNALS = Counter("radar_signals_total", "Signals detected", ["type"])
 ALERTS = Counter("radar_alerts_total", "Match alerts written to the outbox", ["type"])
 REKEYED = Counter("radar_rekeyed_total", "Candidate events forwarded to radar-rekeyed (key was not the candidate_id)")
 OUTBOX_PUBLISHED = Counter("radar_outbox_published_total", "Outbox messages acknowledged by Kafka", ["topic"])
+OUTBOX_REFUSED = Counter("radar_outbox_refused_total",
+                         "Outbox messages the broker refused for good (replaced by a small dead letter)")
+RELAY_FOUND_PUBLISHED = Counter("radar_relay_found_published_total",
+                                "In-doubt outbox rows found already on their topic after a crash (not sent again)")
+CONSUME_FAILURES = Counter("radar_consume_failures_total",
+                           "Attempts to route or store a batch that failed and will be retried", ["stage", "error"])
+RETRYING_SECONDS = Gauge("radar_batch_retrying_seconds",
+                         "How long the current batch has been retrying (0 when none is)")
 BATCH_SECONDS = Histogram("radar_batch_seconds", "Time to process and commit one batch",
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 

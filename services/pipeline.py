@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Callable, Optional
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import (
@@ -23,7 +22,8 @@ from schemas import (
 )
 from services import readiness as readiness_model
 from services.context import CandidateState, as_utc, chunks, for_update, load_facts, load_states, match_states
-from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, decode
+from services.decoding import RawRecord, Rejected, RoleTombstone, dead_letter, decode, decode_safely
+from services.errors import failure_reason, is_transient, log_fields
 from services.detectors import (
     DetectedSignal, detect_profile_signals, mark_tenure_window_signalled, unsignalled_tenure_window,
 )
@@ -76,30 +76,54 @@ class Pipeline:
         self._roles_at_freeze: Optional[int] = None  # index size at the last gc.freeze
 
     def process_safely(self, records: list[RawRecord]) -> BatchResult:
-        """Like `process`, but a record that breaks the handlers goes to dead-letters alone.
+        """Like `process`, but a record that fails for a reason retrying cannot fix goes to
+        dead-letters alone, and the rest of the batch is stored.
 
-        Database errors (connection lost, lock timeout, a concurrent writer) are raised:
-        the caller retries the batch and the records are not acknowledged meanwhile.
+        Transient database errors (connection lost, lock timeout, deadlock) are raised: the
+        caller retries the batch and the records are not acknowledged meanwhile. Any other
+        failure re-runs the batch one record at a time (a clash with a concurrent writer
+        passes then), and a record that still fails is dead-lettered with the reason.
         """
         try:
             return self.process(records)
-        except DBAPIError:
-            raise
-        except Exception:
-            log.exception("batch_failed_retrying_one_by_one", size=len(records))
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("batch_failed_isolating_records", size=len(records), **log_fields(exc))
         result = BatchResult()
         for record in records:
             try:
                 result.add(self.process([record]))
-            except DBAPIError:
-                raise
-            except Exception as exc:  # a bug or an input the handlers cannot take
-                log.exception("record_failed", topic=record.topic, partition=record.partition, offset=record.offset)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.error("record_failed", topic=record.topic, partition=record.partition, offset=record.offset,
+                          **log_fields(exc))
+                result.add(self.dead_letter_alone(record, failure_reason(exc)))
+        return result
+
+    def dead_letter_alone(self, record: RawRecord, reason: str) -> BatchResult:
+        """Store a dead letter for one record in a transaction of its own. If even that is
+        refused (a value no column takes), store one without the original value; if that
+        fails too, raise: the record stays unacknowledged and the batch is retried.
+
+        A record that was invalid anyway (it failed while its own dead letter was written)
+        keeps the reason it is invalid."""
+        decoded = decode_safely(record)
+        if isinstance(decoded, Rejected):
+            reason = decoded.error
+        for keep_value in (True, False):
+            try:
                 with self.sessions.begin() as session:
                     batch = _Batch(self, session)
-                    batch.reject(record, f"processing failed: {type(exc).__name__}: {exc}"[:1000])
-                    result.add(batch.result)
-        return result
+                    batch.reject(record, reason if keep_value else
+                                 f"{reason}; the original value could not be stored with it", keep_value)
+                    return batch.result
+            except Exception as exc:
+                if is_transient(exc) or not keep_value:
+                    raise
+                log.error("dead_letter_refused", topic=record.topic, offset=record.offset, **log_fields(exc))
+        raise AssertionError("unreachable")
 
     # -- entry points ---------------------------------------------------------
 
@@ -192,10 +216,10 @@ class _Batch:
         elif isinstance(item, RoleTombstone):
             self.apply_role(item.role_id, None, f"tombstone {record.position}")
 
-    def reject(self, record: RawRecord, error: str) -> None:
-        letter = dead_letter(record, error, self.now)
+    def reject(self, record: RawRecord, error: str, keep_value: bool = True) -> None:
+        letter = dead_letter(record, error, self.now, keep_value)
         from_kafka = record.offset is not None
-        message_id = f"dl-{record.position}" if from_kafka else stable_id("dl", record.topic, self.now, id(record))
+        message_id = stable_id("dl", record.position) if from_kafka else stable_id("dl", record.topic, self.now, id(record))
         self.outbox(TOPICS.dead_letters, letter.key or "", message_id, letter.model_dump(mode="json"), dedupe=from_kafka)
         self.result.dead_letters += 1
         log.warning("dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset, error=error)

@@ -2,27 +2,42 @@
 
 Thin on purpose: everything that thinks lives in `services`. Database work runs on a
 single thread of its own so the event loop (Kafka heartbeats, fetches) never blocks.
+
+No exception ends an agent. Faust acknowledges a batch's records once the agent moves
+past it (and, were the agent to crash, when its stream closes), so an agent may move on
+only when every record of the batch is stored or dead-lettered: whatever fails on the
+way is retried, with a growing pause, until it succeeds, and a batch that keeps failing
+is visible in /health, in the worker's heartbeat and in `radar_batch_retrying_seconds`.
 """
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, TypeVar
+from typing import Awaitable, Callable, Optional, TypeVar
 
 import faust
-from sqlalchemy.exc import DBAPIError
+from aiokafka import AIOKafkaProducer
 
 from schemas import TOPICS
 from services import metrics
 from services.config import Settings
-from services.decoding import ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, from_rekeyed, misrouted_candidate_id
+from services.decoding import (
+    ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, decode_safely, from_rekeyed, misrouted_candidate_id,
+)
+from services.errors import log_fields
+from services.heartbeats import WorkerPulse, beat, forget
 from services.logs import get_logger
 from services.pipeline import BatchResult, Pipeline
-from services.relay import OutboxClaim, prune_sent
-from services.store.db import make_engine, make_session_factory
+from services.relay import OutboxStore, prune_sent
+from services.store.db import make_engine, make_session_factory, utcnow
+from streams.relay import Relay, refused_for_good
 
 log = get_logger("radar.worker")
 T = TypeVar("T")
+HEARTBEAT_EVERY_S = 5.0
+MAX_PAUSE_S = 30.0
 
 
 class Worker:
@@ -34,7 +49,12 @@ class Worker:
         self.sessions = make_session_factory(self.engine)
         self.pipeline = Pipeline(self.sessions, tenure_windows=settings.tenure_windows_months)
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="radar-db")
+        self.worker_id = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.pulse = WorkerPulse(self.worker_id, started_at=utcnow())
+        self.outbox = OutboxStore(self.sessions, self.worker_id, settings.relay_lease_s)
         self.outbox_ready = asyncio.Event()
+        self.producer: Optional[AIOKafkaProducer] = None
+        self.producer_ready = asyncio.Event()
         self.app = self._build_app()
 
     async def db(self, fn: Callable[..., T], *args) -> T:
@@ -51,6 +71,8 @@ class Worker:
             topic_allow_declare=False, consumer_auto_offset_reset="earliest",
             broker_commit_every=100, broker_commit_interval=1.0, producer_acks=-1,
             stream_wait_empty=False, datadir=str(datadir),
+            broker_session_timeout=s.session_timeout_s, broker_heartbeat_interval=s.heartbeat_interval_s,
+            consumer_group_instance_id=s.worker_id,
         )
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
         candidate_topics = app.topic(TOPICS.profile_events, TOPICS.interview_notes, TOPICS.timers,
@@ -60,97 +82,173 @@ class Worker:
         @app.agent(candidate_topics, name="candidate-events")
         async def candidate_events(stream):
             async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
-                records = await self.route(app, [_record(e) for e in events])
-                if records:
-                    await self.handle(records)
+                await self.consume(events, route=True)
 
         @app.agent(role_topic, name="role-specs")
         async def role_specs(stream):
             async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
-                await self.handle([_record(e) for e in events])
+                await self.consume(events, route=False)
 
         @app.task
         async def relay() -> None:
             await self.relay_forever(app)
 
+        @app.task
+        async def heartbeat() -> None:
+            await self.beat_forever(app)
+
         @app.timer(interval=3600.0)
         async def prune() -> None:
-            removed = await self.db(prune_sent, self.sessions)
-            log.info("outbox_pruned", rows=removed)
+            try:
+                removed = await self.db(prune_sent, self.sessions)
+                log.info("outbox_pruned", rows=removed)
+            except Exception as exc:  # the next hour tries again
+                log.warning("outbox_prune_failed", **log_fields(exc))
 
         return app
 
-    async def handle(self, records: list[RawRecord]) -> BatchResult:
-        """Process a batch until it is stored. Records are acknowledged only after this returns."""
-        delay = 0.5
+    # -- consuming ---------------------------------------------------------------
+
+    async def consume(self, events, route: bool) -> None:
+        """Store or dead-letter every record of a batch; return only when that is done."""
+        records = [_record_safely(event) for event in events]
+        if route:
+            records = await self.until_done("route", lambda: self.route(records))
+        if records:
+            await self.until_done("store", lambda: self.handle(records))
+
+    async def until_done(self, stage: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt` until it succeeds, pausing longer after each failure (0.5 s .. 30 s)."""
+        pause = 0.5
         while True:
             try:
-                with metrics.BATCH_SECONDS.time():
-                    result = await self.db(self.pipeline.process_safely, records)
-                break
-            except DBAPIError as exc:  # database down, lock timeout, concurrent writer: retry the batch
-                log.warning("batch_retry", error=type(exc).__name__, delay_s=delay, size=len(records))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                result = await attempt()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                fields = log_fields(exc)
+                metrics.CONSUME_FAILURES.labels(stage=stage, error=fields["error"]).inc()
+                if self.pulse.retrying_since is None:
+                    self.pulse.retrying_since = utcnow()
+                self.pulse.last_error = f"{stage}: {fields['error']} at {fields['where']}"
+                retrying = (utcnow() - self.pulse.retrying_since).total_seconds()
+                metrics.RETRYING_SECONDS.set(retrying)
+                log.warning("batch_retry", stage=stage, pause_s=pause, retrying_s=round(retrying, 1), **fields)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_PAUSE_S)
+                continue
+            if self.pulse.retrying_since is not None:
+                log.info("batch_recovered", stage=stage,
+                         retried_s=round((utcnow() - self.pulse.retrying_since).total_seconds(), 1))
+                self.pulse.retrying_since, self.pulse.last_error = None, None
+                metrics.RETRYING_SECONDS.set(0)
+            return result
+
+    async def handle(self, records: list[RawRecord]) -> BatchResult:
+        """Process a batch until it is stored (raises on a transient database error)."""
+        with metrics.BATCH_SECONDS.time():
+            result = await self.db(self.pipeline.process_safely, records)
         metrics.record_batch(records, result)
+        self.pulse.last_batch_at = utcnow()
         if result.signals or result.alerts or result.withdrawals or result.dead_letters:
             self.outbox_ready.set()
         return result
 
-    async def route(self, app: faust.App, records: list[RawRecord]) -> list[RawRecord]:
-        """Forward events keyed by something other than their candidate_id to `radar-rekeyed`,
-        keyed right, so a candidate's events meet on one partition; return the rest.
+    async def route(self, records: list[RawRecord]) -> list[RawRecord]:
+        """Forward valid candidate events keyed by something other than their candidate_id to
+        `radar-rekeyed`, keyed right, so a candidate's events meet on one partition; return
+        the rest (invalid ones are dead-lettered where they are).
 
         The forward is acknowledged by Kafka before the original is; a crash in between
-        forwards it twice, and the second copy is skipped as a duplicate event id."""
+        forwards it twice, and the second copy is skipped as a duplicate event id. A record
+        Kafka refuses to forward for good is dead-lettered with that reason."""
         keep, forwards = [], []
         for record in records:
-            candidate_id = misrouted_candidate_id(record)
+            candidate_id = misrouted_candidate_id(record, decode_safely(record))
             if candidate_id is None:
                 keep.append(record)
                 continue
             headers = [(REKEY_HEADER, record.position.encode())]
             if record.key is not None:
                 headers.append((ORIGIN_KEY_HEADER, record.key))
-            forwards.append(await app.producer.send(TOPICS.rekeyed, candidate_id.encode(), record.value,
-                                                    None, None, headers))
+            producer = await self.started_producer()
+            try:
+                future = await producer.send(TOPICS.rekeyed, value=record.value, key=candidate_id.encode(),
+                                             headers=headers)
+            except Exception as exc:
+                if not refused_for_good(exc):
+                    raise
+                keep.append(record.failing(f"could not be re-keyed by its candidate_id: {type(exc).__name__}"))
+                continue
+            forwards.append(future)
         for future in forwards:
             await future
         metrics.REKEYED.inc(len(forwards))
         return keep
 
+    # -- publishing --------------------------------------------------------------
+
+    async def started_producer(self) -> AIOKafkaProducer:
+        await self.producer_ready.wait()
+        assert self.producer is not None
+        return self.producer
+
     async def relay_forever(self, app: faust.App) -> None:
-        """Publish outbox rows in order and mark them sent once Kafka acknowledged them."""
-        while not app.should_stop:
-            try:
-                sent = await self.relay_once(app)
-            except Exception:
-                log.exception("relay_failed")
-                sent = 0
-                await asyncio.sleep(1.0)
-            if not sent:
-                try:
-                    await asyncio.wait_for(self.outbox_ready.wait(), timeout=self.settings.relay_interval_s)
-                except asyncio.TimeoutError:
-                    pass
-                self.outbox_ready.clear()
-
-    async def relay_once(self, app: faust.App) -> int:
-        claim = await self.db(OutboxClaim, self.sessions)
-        sent_ids: list[int] = []
+        """Own the producer (relay and re-key forwards) and publish the outbox until stopped."""
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all",
+                                         enable_idempotence=True, linger_ms=2)
+        await self.until_done("producer", self.producer.start)
+        self.producer_ready.set()
+        relay = Relay(self.outbox, self.producer, self.settings.kafka_bootstrap, self.db)
         try:
-            pending = [(m, await app.producer.send(m.topic, m.key, m.value, None, None, None)) for m in claim.messages]
-            for message, future in pending:
-                await future
-                sent_ids.append(message.id)
-                metrics.OUTBOX_PUBLISHED.labels(topic=message.topic).inc()
+            while not app.should_stop:
+                try:
+                    sent = await relay.relay_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("relay_failed", **log_fields(exc))
+                    sent = 0
+                    await asyncio.sleep(1.0)
+                if not sent:
+                    try:
+                        await asyncio.wait_for(self.outbox_ready.wait(), timeout=self.settings.relay_interval_s)
+                    except asyncio.TimeoutError:
+                        pass
+                    self.outbox_ready.clear()
         finally:
-            await self.db(claim.complete, sent_ids)
-        return len(sent_ids)
+            await self.producer.stop()
+
+    async def beat_forever(self, app: faust.App) -> None:
+        """Write this worker's heartbeat every few seconds on a thread of its own (the
+        database thread may be busy with a long batch); forget it on a clean stop."""
+        loop = asyncio.get_running_loop()
+        try:
+            while not app.should_stop:
+                try:
+                    await loop.run_in_executor(None, beat, self.sessions, self.pulse)
+                except Exception as exc:  # the database is down: the batch retry says so too
+                    log.warning("heartbeat_failed", **log_fields(exc))
+                await asyncio.sleep(HEARTBEAT_EVERY_S)
+        finally:
+            try:
+                await loop.run_in_executor(None, forget, self.sessions, self.worker_id)
+            except Exception:
+                pass
 
 
-def _record(event) -> RawRecord:
+def _record_safely(event) -> RawRecord:
+    """The record as consumed; one whose re-key headers cannot be read is taken as it is
+    (on radar-rekeyed, which has no decoder: it is dead-lettered with that reason)."""
     message = event.message
+    try:
+        return _record(message)
+    except Exception:
+        return RawRecord(topic=message.topic, partition=message.partition, offset=message.offset,
+                         key=message.key, value=message.value, rekeyed=True)
+
+
+def _record(message) -> RawRecord:
     headers = dict(message.headers or []) if message.topic == TOPICS.rekeyed else {}
     if headers.get(REKEY_HEADER):
         # Decoded and dead-lettered as the record first received: its topic, position and key.

@@ -33,11 +33,16 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[Optional[str]
 
 async def follow(bootstrap: str, topic: str, from_beginning: bool, max_messages: Optional[int],
                  idle_timeout: Optional[float]) -> int:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                 auto_offset_reset="earliest" if from_beginning else "latest")
     await consumer.start()
     seen = 0
     try:
+        existing = await consumer.topics()
+        if topic not in existing:
+            ours = sorted(t for t in existing if not t.startswith("__") and "-__assignor" not in t)
+            raise ValueError(f"no topic {topic!r} at {bootstrap}; topics there: {', '.join(ours) or 'none'}")
+        consumer.subscribe([topic])
         while max_messages is None or seen < max_messages:
             batch = await consumer.getmany(timeout_ms=int((idle_timeout or 3600) * 1000))
             if not batch:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from services.config import Settings
-from services.logs import get_logger
+from services.logs import get_logger, stdlib_logging_config
 from streams.topics import ensure_topics
 
 log = get_logger("radar.worker")
@@ -18,14 +17,14 @@ def run_worker(settings: Settings) -> None:
     from streams.app import Worker
 
     asyncio.run(ensure_topics(settings))
-    metrics_port = os.environ.get("RADAR_WORKER_METRICS_PORT")
-    if metrics_port:
-        start_http_server(int(metrics_port), addr=settings.api_host)
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, addr=settings.api_host)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = Worker(settings)
     log.info("worker_starting", bootstrap=settings.kafka_bootstrap, partitions=settings.topic_partitions)
-    # Faust's own lines are not JSON: keep them to warnings unless debugging.
-    faust_level = "debug" if settings.log_level == "DEBUG" else "warn"
-    faust_worker = faust.Worker(worker.app, loglevel=faust_level, quiet=True, redirect_stdouts=False)
+    # Faust's and aiokafka's lines go out as JSON too; warnings and up unless debugging.
+    faust_level = "DEBUG" if settings.log_level == "DEBUG" else "WARNING"
+    faust_worker = faust.Worker(worker.app, loglevel=faust_level, quiet=True, redirect_stdouts=False,
+                                logging_config=stdlib_logging_config(faust_level))
     faust_worker.spinner = None  # Faust's terminal spinner writes escape codes into logs
     faust_worker.execute_from_commandline()

@@ -16,11 +16,27 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str) -> Engine:
+    """Statement parameters are hidden from error messages: they hold candidate data."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+    event.listen(engine, "connect", _postgres_quiet_errors)
+    return engine
+
+
+def _postgres_quiet_errors(dbapi_connection, _record) -> None:
+    """Ask PostgreSQL not to copy a failed statement (with its values) into its server log.
+    Only a superuser may; for anyone else it is a server setting (README, Known limits)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET log_min_error_statement = 'panic'")
+        dbapi_connection.commit()
+    except Exception:
+        dbapi_connection.rollback()
+    finally:
+        cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

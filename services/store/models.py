@@ -11,7 +11,10 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text, BigInteger
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-Id = String(200)
+from schemas import bounds
+
+# Column sizes come from the wire bounds: what passes validation fits (tests/unit/test_bounds.py).
+Id = String(bounds.ID_MAX)
 
 
 class Base(DeclarativeBase):
@@ -23,9 +26,9 @@ class Candidate(Base):
     __tablename__ = "candidates"
     candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
     view: Mapped[dict[str, Any]] = mapped_column(JSON)
-    current_company: Mapped[Optional[str]] = mapped_column(String(200), index=True)
+    current_company: Mapped[Optional[str]] = mapped_column(String(bounds.COMPANY_MAX), index=True)
     seniority: Mapped[Optional[str]] = mapped_column(String(40))
-    city: Mapped[Optional[str]] = mapped_column(String(120), index=True)
+    city: Mapped[Optional[str]] = mapped_column(String(bounds.LOCATION_MAX), index=True)
     years_experience: Mapped[Optional[float]] = mapped_column(Float)
     do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     readiness: Mapped[float] = mapped_column(Float, default=0.0)
@@ -37,7 +40,7 @@ class ProfileSnapshot(Base):
     """The newest snapshot applied per (candidate, source): the merge reads these."""
     __tablename__ = "profile_snapshots"
     candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
-    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)  # bounds.SOURCE_MAX (64) and room
     event_id: Mapped[str] = mapped_column(Id)
     occurred_at: Mapped[datetime]
     profile: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -50,9 +53,9 @@ class CandidateSkill(Base):
     """One row per (candidate, canonical skill), with where the evidence came from."""
     __tablename__ = "candidate_skills"
     candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
-    skill: Mapped[str] = mapped_column(String(120), primary_key=True)
-    origin: Mapped[str] = mapped_column(String(40))  # "profile:<source>" or "note"
-    evidence: Mapped[str] = mapped_column(String(300))
+    skill: Mapped[str] = mapped_column(String(bounds.SKILL_KEY_MAX), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(bounds.ORIGIN_MAX))  # "profile:<source>" or "note"
+    evidence: Mapped[str] = mapped_column(String(bounds.EVIDENCE_MAX))
     source_event_id: Mapped[str] = mapped_column(Id)
     first_seen_at: Mapped[datetime]
 
@@ -65,7 +68,7 @@ class CandidatePlace(Base):
     places and no must-have finds its candidates by place, not by reading all of them."""
     __tablename__ = "candidate_places"
     candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
-    place: Mapped[str] = mapped_column(String(120), primary_key=True)
+    place: Mapped[str] = mapped_column(String(bounds.LOCATION_MAX), primary_key=True)
 
     __table_args__ = (Index("ix_candidate_places_place_candidate", "place", "candidate_id"),)
 
@@ -87,7 +90,7 @@ class Note(Base):
     event_id: Mapped[str] = mapped_column(Id, primary_key=True)
     candidate_id: Mapped[str] = mapped_column(Id, index=True)
     role_id: Mapped[Optional[str]] = mapped_column(Id)
-    author: Mapped[Optional[str]] = mapped_column(String(200))
+    author: Mapped[Optional[str]] = mapped_column(String(bounds.AUTHOR_MAX))
     kind: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime]
     text: Mapped[str] = mapped_column(Text)
@@ -144,15 +147,25 @@ class ProcessedEvent(Base):
 
 
 class OutboxMessage(Base):
-    """Transactional outbox: written with the state change, relayed to Kafka after."""
+    """Transactional outbox: written with the state change, relayed to Kafka after.
+
+    A relay claims unsent rows for a short lease (claimed_by, claimed_at); a row claimed
+    before whose lease ran out (attempts > 1) is "in doubt": it may be on the topic
+    already, so the relay reads the topic back before sending it again."""
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    topic: Mapped[str] = mapped_column(String(100))
-    key: Mapped[str] = mapped_column(Id)
+    topic: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(Text)  # a dead letter keeps the key as received, of any length
     message_id: Mapped[str] = mapped_column(Id, unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     sent_at: Mapped[Optional[datetime]]
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(200))
+    claimed_at: Mapped[Optional[datetime]]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when the broker refused the message for good (too large, ...): a small dead
+    # letter saying so was published instead, pointing to this row.
+    failed_reason: Mapped[Optional[str]] = mapped_column(String(500))
 
     __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
 
@@ -171,3 +184,15 @@ class SchedulerRun(Base):
     job: Mapped[str] = mapped_column(String(60), primary_key=True)
     last_run_on: Mapped[str] = mapped_column(String(10))  # ISO date
     updated_at: Mapped[datetime]
+
+
+class WorkerHeartbeat(Base):
+    """Each `radar worker` says here, every few seconds, that it lives and whether its
+    current batch is stuck retrying; /health and /metrics read it from any API process."""
+    __tablename__ = "worker_heartbeats"
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+    last_batch_at: Mapped[Optional[datetime]]
+    retrying_since: Mapped[Optional[datetime]]
+    last_error: Mapped[Optional[str]] = mapped_column(String(300))

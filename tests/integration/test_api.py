@@ -32,7 +32,7 @@ def test_health_reports_each_dependency(api):
     client, _ = api
     response = client.get("/health")
     assert response.status_code == 503  # no broker at 127.0.0.1:1
-    assert response.json()["checks"] == {"database": "ok", "kafka": "unreachable"}
+    assert response.json()["checks"] == {"database": "ok", "kafka": "unreachable", "workers": "ok"}
 
 
 def test_metrics_are_prometheus_text(api):
@@ -88,3 +88,47 @@ def test_times_carry_their_utc_offset(api):
     assert utc(context["updated_at"]) and utc(context["skills"][0]["first_seen_at"])
     assert all(utc(item["at"]) for item in context["timeline"])
     assert utc(client.get("/roles/r-7/shortlist").json()["candidates"][0]["relevant_since"])
+
+
+def test_hostile_path_ids_get_one_clear_error_never_a_500(api):
+    client, sent = api
+    long_id = "c" * 300
+    response = client.post(f"/candidates/{long_id}/do-not-contact")
+    assert response.status_code == 422 and response.json()["detail"] == "candidate_id: at most 200 characters, got 300"
+    assert sent == []  # nothing published that would stall the worker
+    assert client.get("/candidates/%00").status_code == 422
+    assert "control characters" in client.get("/candidates/%00").json()["detail"]
+    assert client.get(f"/roles/{long_id}/shortlist").status_code == 422
+    assert client.put(f"/roles/{long_id}", json={"status": "open", "title": "X"}).status_code == 422
+
+
+def test_an_oversized_role_is_refused_clearly(api):
+    client, sent = api
+    too_long = client.put("/roles/r-9", json={"status": "open", "title": "X", "description": "d" * 25_000})
+    assert too_long.status_code == 422 and "description: at most 20000 characters, got 25000" in too_long.json()["detail"]
+    huge = client.put("/roles/r-9", content=b'{"description": "' + b"d" * 2_000_000 + b'"}',
+                      headers={"content-type": "application/json"})
+    assert huge.status_code == 413 and "over 1,000,000 bytes" in huge.json()["detail"]
+    assert sent == []
+
+
+def test_a_broker_that_cannot_take_the_change_is_a_503_not_a_500(sessions, database_url):
+    async def down(topic, messages):
+        raise ConnectionError("broker down")
+
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1"), down))
+    response = client.post("/candidates/c-1/do-not-contact")
+    assert response.status_code == 503 and response.json()["detail"].startswith("could not publish to profile-events")
+
+
+def test_health_names_a_stalled_worker(api, sessions):
+    from datetime import timedelta
+    from services.heartbeats import WorkerPulse, beat
+    from services.store.db import utcnow
+
+    client, _ = api
+    beat(sessions, WorkerPulse("worker-7", started_at=utcnow(), retrying_since=utcnow() - timedelta(seconds=120),
+                               last_error="store: OperationalError at services/pipeline.py:1"))
+    checks = client.get("/health").json()["checks"]
+    assert checks["workers"].startswith("worker-7: batch retrying for 1")
+    assert 'radar_worker_stalled{worker="worker-7"} 1.0' in client.get("/metrics").text

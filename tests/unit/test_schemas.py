@@ -95,14 +95,22 @@ def test_dead_letter_keeps_original_bytes_and_position():
 
 
 def test_misrouted_candidate_events_are_found_by_the_id_in_the_value():
-    from services.decoding import from_rekeyed, misrouted_candidate_id
+    from services.decoding import decode_safely, from_rekeyed, misrouted_candidate_id
 
-    event = json.dumps({"candidate_id": "c-1"}).encode()
-    assert misrouted_candidate_id(record("profile-events", event, key=b"c-1")) is None
-    assert misrouted_candidate_id(record("profile-events", event)) == "c-1"
-    assert misrouted_candidate_id(record("interview-notes", event, key=b"other")) == "c-1"
-    assert misrouted_candidate_id(record("profile-events", b"{bad")) is None  # dead-lettered later
-    assert misrouted_candidate_id(record("role-specs", event)) is None
+    def misrouted(raw_record):
+        return misrouted_candidate_id(raw_record, decode_safely(raw_record))
+
+    event = json.dumps(PROFILE).encode()
+    note = json.dumps({"event_id": "n1", "candidate_id": "c-1", "kind": "screen", "occurred_at": "2026-11-20T10:00:00Z",
+                       "text": "Strong in Kafka."}).encode()
+    assert misrouted(record("profile-events", event, key=b"c-1")) is None
+    assert misrouted(record("profile-events", event)) == "c-1"
+    assert misrouted(record("interview-notes", note, key=b"other")) == "c-1"
+    assert misrouted(record("profile-events", b"{bad")) is None  # dead-lettered where it is
+    # an invalid event is not forwarded: its candidate_id may be what makes it invalid
+    assert misrouted(record("profile-events", json.dumps({"candidate_id": "c-1"}).encode())) is None
+    assert misrouted(record("profile-events", json.dumps(dict(PROFILE, candidate_id="\udfff")).encode())) is None
+    assert misrouted(record("role-specs", event)) is None
     original = from_rekeyed(b"c-1", event, "profile-events/2/41")
     assert (original.topic, original.partition, original.offset, original.key) == ("profile-events", 2, 41, b"c-1")
-    assert misrouted_candidate_id(from_rekeyed(None, event, "profile-events/2/41")) is None  # routed once only
+    assert misrouted(from_rekeyed(None, event, "profile-events/2/41")) is None  # routed once only
