@@ -129,7 +129,7 @@ def decode(record: RawRecord) -> Decoded:
     except json.JSONDecodeError as exc:
         return Rejected(record, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
     except RecursionError:
-        return Rejected(record, f"malformed JSON: nested deeper than {MAX_DEPTH} levels")
+        return Rejected(record, f"nested deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
         return Rejected(record, f"expected a JSON object, got {type(data).__name__}")
     try:

@@ -96,6 +96,10 @@ class Deployment:
     def send(self, logical_topic: str, messages: list[Any], key_field: Optional[str] = None) -> None:
         asyncio.run(_produce(self.bootstrap, self.topic(logical_topic), messages, key_field))
 
+    def send_raw(self, logical_topic: str, records: list[tuple[Optional[bytes], Optional[bytes]]]) -> None:
+        """(key, value) pairs sent as they are: hostile bytes, long keys."""
+        asyncio.run(_produce_raw(self.bootstrap, self.topic(logical_topic), records))
+
     def read(self, logical_topic: str, until: Callable[[list[dict]], bool], timeout: float = 60.0) -> list[dict]:
         """Every message on a topic from the beginning, polling until `until(messages)` or timeout."""
         return asyncio.run(_read(self.bootstrap, self.topic(logical_topic), until, timeout))
@@ -115,6 +119,16 @@ async def _produce(bootstrap: str, topic: str, messages: list[Any], key_field: O
                 value = json.dumps(message).encode()
                 key = str(message.get(key_field)).encode() if key_field and message.get(key_field) else None
             await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def _produce_raw(bootstrap: str, topic: str, records: list[tuple[Optional[bytes], Optional[bytes]]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=2_000_000)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=value, key=key) for key, value in records]
+        await asyncio.gather(*futures)
     finally:
         await producer.stop()
 
