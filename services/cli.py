@@ -127,7 +127,7 @@ def cmd_api(args, settings: Settings) -> int:
     from services.api import create_app
 
     uvicorn.run(create_app(settings), host=args.host or settings.api_host, port=args.port or settings.api_port,
-                log_level="warning")
+                log_level="warning", log_config=None)  # uvicorn's lines go through our JSON logging
     return 0
 
 
@@ -201,7 +201,11 @@ def cmd_up(args, settings: Settings) -> int:
 
 
 def _spawn(name: str):
-    return name, subprocess.Popen([sys.executable, "-m", "services.cli", name], env=dict(os.environ))
+    env = dict(os.environ)
+    if name == "worker":
+        # One worker with a stable id: restarted after a crash, it takes its partitions back at once.
+        env.setdefault("RADAR_WORKER_ID", f"{env.get('RADAR_APP_ID', 'talent-radar')}-up-worker")
+    return name, subprocess.Popen([sys.executable, "-m", "services.cli", name], env=env)
 
 
 # -- tools ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ import asyncio
 import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Awaitable, Callable, Optional, TypeVar
 
 import faust
@@ -51,6 +52,7 @@ class Worker:
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="radar-db")
         self.worker_id = settings.worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.pulse = WorkerPulse(self.worker_id, started_at=utcnow())
+        self.failing: dict[str, tuple[datetime, str]] = {}  # agent stage -> (failing since, what)
         self.outbox = OutboxStore(self.sessions, self.worker_id, settings.relay_lease_s)
         self.outbox_ready = asyncio.Event()
         self.producer: Optional[AIOKafkaProducer] = None
@@ -118,8 +120,9 @@ class Worker:
             await self.until_done("store", lambda: self.handle(records))
 
     async def until_done(self, stage: str, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Run `attempt` until it succeeds, pausing longer after each failure (0.5 s .. 30 s)."""
-        pause = 0.5
+        """Run `attempt` until it succeeds, pausing longer after each failure (0.5 s .. 30 s).
+        Each agent's stage keeps its own failure; the heartbeat reports the oldest."""
+        key, pause = f"{stage}@{id(asyncio.current_task())}", 0.5
         while True:
             try:
                 result = await attempt()
@@ -128,21 +131,30 @@ class Worker:
             except Exception as exc:
                 fields = log_fields(exc)
                 metrics.CONSUME_FAILURES.labels(stage=stage, error=fields["error"]).inc()
-                if self.pulse.retrying_since is None:
-                    self.pulse.retrying_since = utcnow()
-                self.pulse.last_error = f"{stage}: {fields['error']} at {fields['where']}"
-                retrying = (utcnow() - self.pulse.retrying_since).total_seconds()
-                metrics.RETRYING_SECONDS.set(retrying)
+                since, _ = self.failing.get(key, (utcnow(), ""))
+                self.failing[key] = (since, f"{stage}: {fields['error']} at {fields['where']}")
+                retrying = self._report_failing()
                 log.warning("batch_retry", stage=stage, pause_s=pause, retrying_s=round(retrying, 1), **fields)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, MAX_PAUSE_S)
                 continue
-            if self.pulse.retrying_since is not None:
-                log.info("batch_recovered", stage=stage,
-                         retried_s=round((utcnow() - self.pulse.retrying_since).total_seconds(), 1))
-                self.pulse.retrying_since, self.pulse.last_error = None, None
-                metrics.RETRYING_SECONDS.set(0)
+            if key in self.failing:
+                since, _ = self.failing.pop(key)
+                log.info("batch_recovered", stage=stage, retried_s=round((utcnow() - since).total_seconds(), 1))
+                self._report_failing()
             return result
+
+    def _report_failing(self) -> float:
+        """Put the oldest ongoing failure in the heartbeat and the gauge; its age in seconds."""
+        if not self.failing:
+            self.pulse.retrying_since, self.pulse.last_error = None, None
+            metrics.RETRYING_SECONDS.set(0)
+            return 0.0
+        since, error = min(self.failing.values())
+        self.pulse.retrying_since, self.pulse.last_error = since, error
+        retrying = (utcnow() - since).total_seconds()
+        metrics.RETRYING_SECONDS.set(retrying)
+        return retrying
 
     async def handle(self, records: list[RawRecord]) -> BatchResult:
         """Process a batch until it is stored (raises on a transient database error)."""

@@ -161,7 +161,7 @@ def test_k8s_workloads_run_the_radar_commands():
 
     commands = {}
     for (kind, name), doc in objects.items():
-        if kind in ("Deployment", "Job"):
+        if kind in ("Deployment", "StatefulSet", "Job"):
             container = doc["spec"]["template"]["spec"]["containers"][0]
             commands[tuple(container["command"])] = (kind, name, doc)
             sources = {
@@ -172,7 +172,11 @@ def test_k8s_workloads_run_the_radar_commands():
     assert commands[("radar", "db", "upgrade")][0] == "Job"
     for role in RADAR_SERVICES:
         assert ("radar", role) in commands, f"no Deployment runs `radar {role}`"
-        assert commands[("radar", role)][0] == "Deployment"
+        # the worker keeps its name across restarts: Kafka static membership (RADAR_WORKER_ID)
+        assert commands[("radar", role)][0] == ("StatefulSet" if role == "worker" else "Deployment")
+    worker = commands[("radar", "worker")][2]["spec"]["template"]["spec"]["containers"][0]
+    worker_id = next(e for e in worker["env"] if e["name"] == "RADAR_WORKER_ID")
+    assert worker_id["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert commands[("radar", "worker")][2]["spec"]["replicas"] == 2
     assert commands[("radar", "scheduler")][2]["spec"]["replicas"] == 1
 
