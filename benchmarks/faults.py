@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from timing import machine_line  # noqa: E402  (benchmarks/, the script's own folder)
+
 from services.config import Settings  # noqa: E402
 from tests.faults import harness  # noqa: E402
 

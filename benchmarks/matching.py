@@ -28,18 +28,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, inspect, select  # noqa: E402
+from timing import best_of, machine_line  # noqa: E402  (benchmarks/, the script's own folder)
 
 from schemas import RoleSpec  # noqa: E402
-from services.context import chunks, load_facts  # noqa: E402
-from services.matcher import (  # noqa: E402
-    ANY_LEVEL, CandidateFacts, Role, RoleIndex, SkillFact, evaluate, evaluate_candidate,
+from services.adapters.store import queries  # noqa: E402
+from services.adapters.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from services.adapters.store.loaders import chunks, load_facts  # noqa: E402
+from services.adapters.store.models import Candidate, CandidatePlace, CandidateSkill  # noqa: E402
+from services.domain.matcher import (  # noqa: E402
+    ANY_LEVEL,
+    CandidateFacts,
+    Role,
+    RoleIndex,
+    SkillFact,
+    evaluate,
+    evaluate_candidate,
 )
-from services.places import city_of, indexed_places  # noqa: E402
-from services.store import queries  # noqa: E402
-from services.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from services.store.models import Candidate, CandidatePlace, CandidateSkill  # noqa: E402
-from services.taxonomy import SKILLS_FILE  # noqa: E402
-from timing import best_of, machine_line  # noqa: E402  (benchmarks/, the script's own folder)
+from services.domain.places import city_of, indexed_places  # noqa: E402
+from services.domain.taxonomy import SKILLS_FILE  # noqa: E402
 
 SEED = 20261201
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)

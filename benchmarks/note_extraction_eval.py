@@ -1,4 +1,4 @@
-"""Score services.notes.extract_note against the hand-labelled golden set.
+"""Score services.domain.notes.extract_note against the hand-labelled golden set.
 
     python benchmarks/note_extraction_eval.py
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.notes import extract_note  # noqa: E402
+from services.domain.notes import extract_note  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "unit" / "golden_notes.json"
 

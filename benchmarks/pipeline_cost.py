@@ -40,21 +40,29 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, inspect, select, text  # noqa: E402
-
-from schemas import TOPICS  # noqa: E402
-from services.context import load_states  # noqa: E402
-from services.decoding import RawRecord  # noqa: E402
-from services.logs import configure_logging  # noqa: E402
-from services.matcher import evaluate_candidate  # noqa: E402
-from services.pipeline import BatchResult, Pipeline  # noqa: E402
-from services.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from services.store.models import Base, Candidate, MatchState, RoleSpecRow  # noqa: E402
-from services.taxonomy import SKILLS_FILE  # noqa: E402
-from timing import machine_line  # noqa: E402
 from matching import (  # noqa: E402  (benchmarks/, the script's own folder)
-    COMPANIES, INDUSTRIES, LOCATIONS, NOW, ROLE_PLACES, SEED, SKILL_KEYS, ZIPF_OFFSET, pick_skills,
+    COMPANIES,
+    INDUSTRIES,
+    LOCATIONS,
+    NOW,
+    ROLE_PLACES,
+    SEED,
+    SKILL_KEYS,
+    ZIPF_OFFSET,
+    pick_skills,
 )
+from sqlalchemy import func, inspect, select, text  # noqa: E402
+from timing import machine_line  # noqa: E402
+
+from services.adapters.kafka.records import RawRecord  # noqa: E402
+from services.adapters.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from services.adapters.store.loaders import load_contexts  # noqa: E402
+from services.adapters.store.models import Base, Candidate, MatchState, RoleSpecRow  # noqa: E402
+from services.app.pipeline import BatchResult, Pipeline  # noqa: E402
+from services.config import TOPICS  # noqa: E402
+from services.domain.matcher import evaluate_candidate  # noqa: E402
+from services.domain.taxonomy import SKILLS_FILE  # noqa: E402
+from services.logs import configure_logging  # noqa: E402
 
 SIZES = [100, 1_000, 10_000]
 ROLE_BATCH = 500
@@ -268,9 +276,8 @@ def evaluated_per_event(pipeline: Pipeline, candidate_ids: list[str]) -> float:
     plus the pairs relevant now."""
     total = 0
     with pipeline.sessions() as session:
-        for state in load_states(session, candidate_ids, with_snapshots=False).values():
-            relevant_now = [role_id for role_id, match in state.matches.items() if match.relevant]
-            total += len(evaluate_candidate(pipeline.roles, state.matcher_facts(), relevant_now, NOW))
+        for context in load_contexts(session, candidate_ids).values():
+            total += len(evaluate_candidate(pipeline.roles, context.matcher_facts, context.relevant_roles(), NOW))
     return total / len(candidate_ids)
 
 

@@ -1,7 +1,8 @@
 """Skill-mention scanning cost on a 2,000-character note, against a plain `str.lower()`
 pass over the same text as the baseline (printed as a ratio, never asserted)."""
-from services.taxonomy import find_skill_mentions
 from timing import best_of
+
+from services.domain.taxonomy import find_skill_mentions
 
 NOTE = ("Senior engineer, strong in Go and Rust, ran Apache Kafka and Flink on Kubernetes (EKS), "
         "Terraform, PostgreSQL, some machine learning with PyTorch; good communication, mentoring. ") * 12

@@ -41,7 +41,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Optional
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,21 +52,32 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa:
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from schemas import TOPICS, Profile, RoleSpec  # noqa: E402
-from services.config import Settings  # noqa: E402
-from services.context import CandidateState  # noqa: E402
-from services.kafka_local import LocalKafka, free_port  # noqa: E402
-from services.logs import configure_logging  # noqa: E402
-from services.matcher import Role, evaluate, stable_id  # noqa: E402
-from services.places import indexed_places  # noqa: E402
-from services.profile import SourcedSnapshot, merge_snapshots  # noqa: E402
-from services.readiness import estimate  # noqa: E402
-from services.store.db import make_engine, upgrade  # noqa: E402
-from services.store.models import (  # noqa: E402
-    Candidate, CandidatePlace, CandidateSkill, MatchState, OutboxMessage, ProcessedEvent, ProfileSnapshot, RoleSpecRow,
+from schemas import Profile, RoleSpec  # noqa: E402
+from services.adapters.kafka.local_broker import LocalKafka, free_port  # noqa: E402
+from services.adapters.kafka.topics import ensure_topics  # noqa: E402
+from services.adapters.store.db import make_engine, upgrade  # noqa: E402
+from services.adapters.store.models import (  # noqa: E402
+    Candidate,
+    CandidatePlace,
+    CandidateSkill,
+    MatchState,
+    OutboxMessage,
+    ProcessedEvent,
+    ProfileSnapshot,
+    RoleSpecRow,
 )
-from services.taxonomy import SKILLS_FILE  # noqa: E402
-from streams.topics import ensure_topics  # noqa: E402
+from services.config import (
+    TOPICS,
+    Settings,  # noqa: E402
+)
+from services.domain.context import Facts, matcher_facts  # noqa: E402
+from services.domain.matcher import CandidateFacts, Role, SkillFact, evaluate  # noqa: E402
+from services.domain.places import indexed_places  # noqa: E402
+from services.domain.profile import SourcedSnapshot, merge_snapshots  # noqa: E402
+from services.domain.readiness import estimate  # noqa: E402
+from services.domain.taxonomy import SKILLS_FILE  # noqa: E402
+from services.domain.transitions import stable_id  # noqa: E402
+from services.logs import configure_logging  # noqa: E402
 
 SEED = 20261201
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -155,8 +165,8 @@ class Seed:
         return f"linkedin profile {self.event_id} ({seen.date().isoformat()})"
 
     def candidate_row(self) -> dict:
-        """What _Batch.save_view would have written."""
-        readiness = estimate(self.view, {}, NOW.date())
+        """What the batch writer would have written for this candidate."""
+        readiness = estimate(self.view, Facts(), NOW.date())
         current = self.view.get("current") or {}
         return {"candidate_id": self.candidate_id, "view": {"profile": self.view, "facts": {}},
                 "current_company": current.get("company"), "seniority": self.view.get("seniority"),
@@ -173,13 +183,14 @@ class Seed:
         return {"candidate_id": self.candidate_id, "source": "linkedin", "event_id": self.event_id,
                 "occurred_at": self.occurred_at, "profile": self.profile}
 
-    def state(self, new_skill: Optional[str] = None) -> CandidateState:
-        """The context the worker would load (plain objects), optionally with one more skill."""
-        skills = {k: SimpleNamespace(origin="profile:linkedin", evidence=self.evidence(seen), first_seen_at=seen)
-                  for k, seen in self.skills.items()}
+    def facts(self, new_skill: Optional[str] = None) -> CandidateFacts:
+        """What the matcher would know of the stored candidate, optionally with one more skill."""
+        skills = {k: SkillFact("profile:linkedin", self.evidence(seen), seen) for k, seen in self.skills.items()}
         if new_skill:
-            skills[new_skill] = SimpleNamespace(origin="profile:linkedin", evidence="new", first_seen_at=NOW)
-        return CandidateState(self.candidate_id, row=SimpleNamespace(**self.candidate_row()), skills=skills)
+            skills[new_skill] = SkillFact("profile:linkedin", "new", NOW)
+        row = self.candidate_row()
+        return matcher_facts(self.candidate_id, self.view, row["do_not_contact"], row["readiness"],
+                             row["readiness_reasons"], skills)
 
     def event(self, event_id: str, new_skill: str) -> dict:
         """The next linkedin snapshot: the same profile plus one skill."""
@@ -245,7 +256,7 @@ class MustHaveIndex:
 
 def relevant_rows(seed: Seed, index: MustHaveIndex) -> list[dict]:
     """match_state rows for the pairs already relevant, as if their alerts went out long ago."""
-    facts = seed.state().matcher_facts()
+    facts = seed.facts()
     rows = []
     for role in index.met(facts.skills):
         evaluation = evaluate(role, facts, NOW)
@@ -334,7 +345,7 @@ def throughput_events(numbers: list[int]) -> list[dict]:
 
 def newly_relevant(seed: Seed, index: MustHaveIndex, new_skill: str) -> int:
     """How many roles the candidate enters when it gains `new_skill` (what the worker should alert)."""
-    before, after = seed.state().matcher_facts(), seed.state(new_skill).matcher_facts()
+    before, after = seed.facts(), seed.facts(new_skill)
     return sum(evaluate(r, after, NOW).relevant and not evaluate(r, before, NOW).relevant
                for r in index.met(after.skills))
 
@@ -349,7 +360,7 @@ def expected_alerts(events: list[dict], index: MustHaveIndex, sample: int = 1000
 def completing_skill(seed: Seed, index: MustHaveIndex) -> Optional[str]:
     """A skill that is the last missing must-have of a role the candidate then meets, if any."""
     for role, missing in index.one_away(seed.skills):
-        if evaluate(role, seed.state(missing).matcher_facts(), NOW).relevant:
+        if evaluate(role, seed.facts(missing), NOW).relevant:
             return missing
     return None
 

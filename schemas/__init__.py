@@ -12,10 +12,10 @@ from schemas.events import (
     RoleSpec,
     TimerEvent,
 )
-from schemas.topics import TOPICS, Topics
+from schemas.topics import LOGICAL, TOPIC_TABLE, Topics
 
 __all__ = [
     "CandidateSignal", "DeadLetter", "InterviewNote", "MatchAlert", "MatchWithdrawn",
     "Position", "Profile", "ProfileEvent", "Reason", "RoleSpec", "TimerEvent",
-    "TOPICS", "Topics",
+    "LOGICAL", "TOPIC_TABLE", "Topics",
 ]

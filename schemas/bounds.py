@@ -1,7 +1,7 @@
 """Bounds of every inbound field, declared once.
 
 The wire models (`schemas.events`) validate against these numbers and the store's columns
-(`services.store.models`) are sized from the same names, so that a value that passes
+(`services.adapters.store.models`) are sized from the same names, so that a value that passes
 validation always fits its column, on SQLite (which enforces nothing) and on PostgreSQL
 (which refuses what does not fit). A test checks every pair.
 

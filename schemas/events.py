@@ -26,8 +26,11 @@ NOTE_KINDS = ("screen", "interview", "debrief", "sourcing_call", "reference")
 _YEAR_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-\d{2})?$")
 
 
-def as_utc(value: datetime) -> datetime:
-    """Naive timestamps are read as UTC; aware ones are converted to UTC."""
+def as_utc(value: Optional[datetime]) -> Optional[datetime]:
+    """The one UTC rule: naive timestamps (SQLite hands those back) are read as UTC, aware
+    ones are converted to UTC; None stays None."""
+    if value is None:
+        return None
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
@@ -218,15 +221,3 @@ class DeadLetter(_Outbound):
         "set when the broker refused an outbound message for good: the stored row it stands for"))
     message_id: Optional[str] = Field(default=None, description="that message's id (its alert_id, signal_id, ...)")
     schema_version: Literal[1] = 1
-
-
-WIRE_MODELS: dict[str, type[BaseModel]] = {
-    "profile-event": ProfileEvent,
-    "interview-note": InterviewNote,
-    "role-spec": RoleSpec,
-    "candidate-signal": CandidateSignal,
-    "match-alert": MatchAlert,
-    "match-withdrawn": MatchWithdrawn,
-    "dead-letter": DeadLetter,
-    "timer-event": TimerEvent,
-}

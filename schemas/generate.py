@@ -1,10 +1,22 @@
 """Write the JSON Schema files for downstream subscribers: `python -m schemas.generate`."""
 import json
+import re
 from pathlib import Path
 
-from schemas.events import WIRE_MODELS
+from pydantic import BaseModel
+
+from schemas.topics import TOPIC_TABLE
 
 SCHEMA_DIR = Path(__file__).parent / "json"
+
+
+def schema_name(model: type[BaseModel]) -> str:
+    """ProfileEvent -> profile-event."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", model.__name__).lower()
+
+
+# Every model any topic carries, by the name of its schema file.
+WIRE_MODELS: dict[str, type[BaseModel]] = {schema_name(m): m for spec in TOPIC_TABLE for m in spec.models}
 
 
 def render_all() -> dict[str, str]:

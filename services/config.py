@@ -1,4 +1,4 @@
-"""Settings from the environment (see README, "Configuration")."""
+"""Settings from the environment (see README, "Configuration"): the only reader of it."""
 from __future__ import annotations
 
 import os
@@ -6,14 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from schemas.topics import Topics
+
 
 def _int_list(raw: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split(",") if part.strip())
 
 
+DEFAULT_TENURE_WINDOWS_MONTHS = (24, 36, 48)
+
+
 @dataclass(frozen=True)
 class Settings:
     kafka_bootstrap: str = "localhost:9092"
+    topic_prefix: str = ""  # every topic under a prefix: several deployments on one cluster
     database_url: str = field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'radar.db'}")
     topic_partitions: int = 6
     topic_replication: int = 1
@@ -24,7 +30,7 @@ class Settings:
     batch_size: int = 200
     batch_within_s: float = 0.2
     relay_interval_s: float = 0.2
-    tenure_windows_months: tuple[int, ...] = (24, 36, 48)
+    tenure_windows_months: tuple[int, ...] = DEFAULT_TENURE_WINDOWS_MONTHS
     scheduler_scan_interval_s: float = 30.0
     kafka_home: Path = field(default_factory=lambda: Path.home() / ".radar" / "kafka")
     # Crash recovery: a dead worker's partitions move after the session timeout; a worker
@@ -41,6 +47,7 @@ class Settings:
         env = os.environ
         values = dict(
             kafka_bootstrap=env.get("RADAR_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            topic_prefix=env.get("RADAR_TOPIC_PREFIX", ""),
             database_url=env.get("RADAR_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'radar.db'}",
             topic_partitions=int(env.get("RADAR_TOPIC_PARTITIONS", cls.topic_partitions)),
             topic_replication=int(env.get("RADAR_TOPIC_REPLICATION", cls.topic_replication)),
@@ -50,7 +57,8 @@ class Settings:
             log_level=env.get("RADAR_LOG_LEVEL", cls.log_level).upper(),
             batch_size=int(env.get("RADAR_BATCH_SIZE", cls.batch_size)),
             batch_within_s=float(env.get("RADAR_BATCH_WITHIN_S", cls.batch_within_s)),
-            tenure_windows_months=_int_list(env.get("RADAR_TENURE_WINDOWS_MONTHS", "24,36,48")),
+            tenure_windows_months=_int_list(env["RADAR_TENURE_WINDOWS_MONTHS"]) if env.get(
+                "RADAR_TENURE_WINDOWS_MONTHS") else DEFAULT_TENURE_WINDOWS_MONTHS,
             scheduler_scan_interval_s=float(env.get("RADAR_SCHEDULER_SCAN_S", cls.scheduler_scan_interval_s)),
             kafka_home=Path(env.get("RADAR_KAFKA_HOME", str(Path.home() / ".radar" / "kafka"))),
             session_timeout_s=float(env.get("RADAR_SESSION_TIMEOUT_S", cls.session_timeout_s)),
@@ -62,3 +70,11 @@ class Settings:
         )
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+
+# This process's topic names (RADAR_TOPIC_PREFIX), for code that has no Settings at hand.
+TOPICS = Settings.from_env().topics

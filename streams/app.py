@@ -21,19 +21,17 @@ from typing import Awaitable, Callable, Optional, TypeVar
 import faust
 from aiokafka import AIOKafkaProducer
 
-from schemas import TOPICS
 from services import metrics
-from services.config import Settings
-from services.decoding import (
-    ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, decode_safely, from_rekeyed, misrouted_candidate_id,
-)
+from services.adapters.kafka.records import ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, from_rekeyed
+from services.adapters.kafka.relay import Relay, refused_for_good
+from services.adapters.store.db import make_engine, make_session_factory, utcnow
+from services.adapters.store.heartbeats import WorkerPulse, beat, forget
+from services.adapters.store.outbox import OutboxStore, prune_sent
+from services.app.decoding import decode_safely, misrouted_candidate_id
+from services.app.pipeline import BatchResult, Pipeline
+from services.config import TOPICS, Settings
 from services.errors import log_fields
-from services.heartbeats import WorkerPulse, beat, forget
 from services.logs import get_logger
-from services.pipeline import BatchResult, Pipeline
-from services.relay import OutboxStore, prune_sent
-from services.store.db import make_engine, make_session_factory, utcnow
-from streams.relay import Relay, refused_for_good
 
 log = get_logger("radar.worker")
 T = TypeVar("T")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 
+from services.adapters.kafka.topics import ensure_topics
 from services.config import Settings
 from services.logs import get_logger, stdlib_logging_config
-from streams.topics import ensure_topics
 
 log = get_logger("radar.worker")
 

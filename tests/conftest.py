@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from services.store.db import make_engine, make_session_factory, upgrade
+from services.adapters.store.db import make_engine, make_session_factory, upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("RADAR_TEST_POSTGRES_URL")
 
@@ -46,8 +46,8 @@ def sessions(database_url):
 @pytest.fixture(scope="session")
 def kafka_bootstrap():
     """One real single-node KRaft broker for the whole session, on free ports."""
+    from services.adapters.kafka.local_broker import LocalKafka, free_port
     from services.config import Settings
-    from services.kafka_local import LocalKafka, free_port
 
     broker = LocalKafka(Settings.from_env().kafka_home, port=free_port())
     broker.up()

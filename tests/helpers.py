@@ -5,8 +5,8 @@ import itertools
 import json
 from typing import Any, Optional
 
-from schemas import TOPICS
-from services.decoding import RawRecord
+from services.adapters.kafka.records import RawRecord
+from services.config import TOPICS
 
 _offsets = itertools.count()
 

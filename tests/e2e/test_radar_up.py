@@ -9,8 +9,8 @@ import urllib.request
 
 import pytest
 
+from services.adapters.kafka.local_broker import LocalKafka, free_port, is_answering
 from services.config import Settings
-from services.kafka_local import LocalKafka, free_port, is_answering
 from tests.helpers import position, profile_event, role_spec
 from tests.integration.kafka_helpers import Deployment
 

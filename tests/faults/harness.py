@@ -27,7 +27,7 @@ from typing import Callable, Optional
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import create_engine, text
 
-from services.kafka_local import LocalKafka, free_port
+from services.adapters.kafka.local_broker import LocalKafka, free_port
 from tests.faults.fuzz import Record, good_record, mixed
 
 PROGRESS_TIMEOUT_S = 90.0
@@ -259,7 +259,7 @@ class FaultLab:
         admin.dispose()
 
     def database(self) -> str:
-        from services.store.db import upgrade
+        from services.adapters.store.db import upgrade
 
         name = f"radar_faults_{uuid.uuid4().hex[:10]}"
         admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
@@ -345,7 +345,7 @@ def postgres_stop(lab: FaultLab, events: int, down_s: float = 10.0) -> Outcome:
         return outcome
     cluster = PostgresCluster(f"faults{uuid.uuid4().hex[:6]}")
     url = cluster.create()
-    from services.store.db import upgrade
+    from services.adapters.store.db import upgrade
     upgrade(url)
     run = lab.deployment("postgres", url)
     try:

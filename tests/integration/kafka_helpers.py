@@ -36,16 +36,11 @@ class Deployment:
 
     def create_topics(self) -> None:
         """What the worker does on start-up, done first so producers never race it."""
-        from schemas.topics import Topics
+        from services.adapters.kafka.topics import ensure_topics
         from services.config import Settings
-        from streams import topics as topic_admin
 
-        original = topic_admin.TOPICS
-        topic_admin.TOPICS = Topics(self.prefix)
-        try:
-            asyncio.run(topic_admin.ensure_topics(Settings.from_env(kafka_bootstrap=self.bootstrap, topic_partitions=3)))
-        finally:
-            topic_admin.TOPICS = original
+        asyncio.run(ensure_topics(Settings.from_env(kafka_bootstrap=self.bootstrap, topic_partitions=3,
+                                                    topic_prefix=self.prefix)))
 
     def wait_for_role(self, role_id: str, status: str = "open", timeout: float = 60.0) -> None:
         """Role specs and candidate events travel on different topics: wait until the spec is applied."""

@@ -4,9 +4,9 @@ from datetime import datetime, timezone
 import pytest
 from fastapi.testclient import TestClient
 
-from services.api import create_app
+from services.api.app import create_app
+from services.app.pipeline import Pipeline
 from services.config import Settings
-from services.pipeline import Pipeline
 from tests.helpers import note, position, profile_event, raw, role_spec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -123,8 +123,9 @@ def test_a_broker_that_cannot_take_the_change_is_a_503_not_a_500(sessions, datab
 
 def test_health_names_a_stalled_worker(api, sessions):
     from datetime import timedelta
-    from services.heartbeats import WorkerPulse, beat
-    from services.store.db import utcnow
+
+    from services.adapters.store.db import utcnow
+    from services.adapters.store.heartbeats import WorkerPulse, beat
 
     client, _ = api
     beat(sessions, WorkerPulse("worker-7", started_at=utcnow(), retrying_since=utcnow() - timedelta(seconds=120),

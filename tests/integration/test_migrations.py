@@ -2,8 +2,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from services.store.db import make_engine
-from services.store.models import Base
+from services.adapters.store.db import make_engine
+from services.adapters.store.models import Base
 
 
 def test_migrations_match_the_models(database_url):
@@ -18,7 +18,7 @@ def test_0002_backfills_the_places_of_candidates_already_stored(database_url):
     from alembic import command
     from sqlalchemy import text
 
-    from services.store.db import alembic_config, upgrade
+    from services.adapters.store.db import alembic_config, upgrade
 
     command.downgrade(alembic_config(database_url), "0001")
     engine = make_engine(database_url)

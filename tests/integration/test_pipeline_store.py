@@ -4,8 +4,16 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from services.pipeline import Pipeline
-from services.store.models import Candidate, CandidatePlace, CandidateSkill, MatchState, OutboxMessage, RoleSpecRow, Signal
+from services.adapters.store.models import (
+    Candidate,
+    CandidatePlace,
+    CandidateSkill,
+    MatchState,
+    OutboxMessage,
+    RoleSpecRow,
+    Signal,
+)
+from services.app.pipeline import Pipeline
 from tests.helpers import note, position, profile_event, raw, role_spec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -217,9 +225,9 @@ def test_role_event_reevaluates_only_candidates_with_the_must_haves(sessions):
     p.process([ada("p1", ["Python", "Kafka"])])
     p.process([raw("profile-events", profile_event("q1", "c-2", skills=["Python"]))])
     p.process([raw("profile-events", profile_event("q2", "c-3", skills=["Rust", "Kafka"]))])
-    from services.matcher import Role
-    from services.store.queries import candidates_for_role
     from schemas import RoleSpec
+    from services.adapters.store.queries import candidates_for_role
+    from services.domain.matcher import Role
     role = Role.from_spec(RoleSpec.model_validate(role_spec("r-1")))
     with sessions() as s:
         assert candidates_for_role(s, role) == ["c-1"]
@@ -233,9 +241,9 @@ def test_role_without_must_haves_finds_candidates_by_country(sessions):
 
 
 def test_a_role_without_must_haves_reads_only_the_candidates_in_its_places(sessions):
-    from services.matcher import Role
-    from services.store.queries import candidates_for_role
     from schemas import RoleSpec
+    from services.adapters.store.queries import candidates_for_role
+    from services.domain.matcher import Role
 
     p = make_pipeline(sessions)
     p.process([ada("p1", ["Python"])])  # Berlin, Germany
@@ -274,7 +282,7 @@ def test_a_partial_newer_snapshot_does_not_make_the_fields_it_left_out_look_new(
 
 
 def test_shortlist_reasons_follow_a_role_edit_that_leaves_the_fit_alone(sessions):
-    from services.queries_api import shortlist
+    from services.app.read_models import shortlist
 
     p = make_pipeline(sessions)
     p.process([raw("role-specs", role_spec("r-7", nice_to_have=["Flink"]))])

@@ -11,10 +11,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from sqlalchemy import select
 
-from schemas import TOPICS
-from services.relay import MESSAGE_ID_HEADER, OutboxStore
-from services.store.models import OutboxMessage
-from streams.relay import Relay
+from services.adapters.kafka.relay import Relay
+from services.adapters.store.models import OutboxMessage
+from services.adapters.store.outbox import MESSAGE_ID_HEADER, OutboxStore
+from services.config import TOPICS
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

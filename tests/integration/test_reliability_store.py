@@ -1,15 +1,18 @@
 """One bad record never stops a batch: the pipeline against real databases (SQLite and
 PostgreSQL). What retrying cannot fix is dead-lettered alone; what it can fix is raised."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from services import pipeline as pipeline_module
-from services.heartbeats import WorkerPulse, beat, worker_health
-from services.pipeline import Pipeline
-from services.store.models import Candidate, OutboxMessage, ProcessedEvent
+from schemas import ProfileEvent
+from services.adapters.store.heartbeats import WorkerPulse, beat, worker_health
+from services.adapters.store.models import Candidate, OutboxMessage
+from services.adapters.store.writer import BatchWriter
+from services.app.handlers import CANDIDATE_HANDLERS
+from services.app.pipeline import Pipeline
 from tests.helpers import note, position, profile_event, raw, role_spec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -68,16 +71,25 @@ def test_the_issue_inputs_are_dead_letters_with_reasons_and_the_rest_is_stored(s
     assert "malformed JSON" in long_key["error"]
 
 
+def wrap_profile_handler(monkeypatch, change):
+    """Replace the profile handler by one that hands its effects to `change` first."""
+    original = CANDIDATE_HANDLERS[ProfileEvent]
+
+    def handler(context, event, *args):
+        return change(event, original(context, event, *args))
+
+    monkeypatch.setitem(CANDIDATE_HANDLERS, ProfileEvent, handler)
+
+
 def test_a_record_that_breaks_a_handler_is_isolated_with_where_it_broke(sessions, monkeypatch):
     p = Pipeline(sessions, clock=lambda: NOW)
-    original = pipeline_module._Batch.apply_profile
 
-    def apply_profile(self, event):
+    def breaks(event, effects):
         if event.candidate_id == "c-bug":
             raise KeyError("Zelda Example")  # a defect whose message carries personal data
-        return original(self, event)
+        return effects
 
-    monkeypatch.setattr(pipeline_module._Batch, "apply_profile", apply_profile)
+    wrap_profile_handler(monkeypatch, breaks)
     result = p.process_safely([candidate("c-1"), candidate("c-bug"), candidate("c-2")])
     assert result.processed == 2 and result.dead_letters == 1
     assert stored_candidates(sessions) == {"c-1", "c-2"}
@@ -87,17 +99,16 @@ def test_a_record_that_breaks_a_handler_is_isolated_with_where_it_broke(sessions
 
 
 def test_a_database_refusal_is_isolated_not_retried_forever(sessions, monkeypatch):
-    """An integrity error the record itself causes (here: its idempotency record written
-    twice) fails the same way on every retry: dead-lettered, and the batch goes on."""
+    """An integrity error the record itself causes (here: the same skill row written twice)
+    fails the same way on every retry: dead-lettered, and the batch goes on."""
     p = Pipeline(sessions, clock=lambda: NOW)
-    original = pipeline_module._Batch.apply_profile
 
-    def apply_profile(self, event):
+    def clashes(event, effects):
         if event.candidate_id == "c-clash":
-            self.session.add(ProcessedEvent(stream="ProfileEvent", event_id=event.event_id, processed_at=NOW))
-        return original(self, event)
+            effects.skills = effects.skills + effects.skills[:1]
+        return effects
 
-    monkeypatch.setattr(pipeline_module._Batch, "apply_profile", apply_profile)
+    wrap_profile_handler(monkeypatch, clashes)
     result = p.process_safely([candidate("c-1"), candidate("c-clash"), candidate("c-2")])
     assert result.dead_letters == 1 and stored_candidates(sessions) == {"c-1", "c-2"}
     [letter] = letters(sessions)
@@ -109,14 +120,13 @@ def test_a_value_postgresql_refuses_for_its_length_is_isolated(sessions, monkeyp
     """Were a column ever narrower than its bound, PostgreSQL's refusal is a dead letter too
     (SQLite stores any length, so there the record is simply stored)."""
     p = Pipeline(sessions, clock=lambda: NOW)
-    original = pipeline_module._Batch.add_skill
 
-    def add_skill(self, state, skill, origin, *args):
-        if state.candidate_id == "c-long":
-            origin = "o" * 500
-        return original(self, state, skill, origin, *args)
+    def too_long(event, effects):
+        if event.candidate_id == "c-long":
+            effects.skills = [replace(skill, origin="o" * 500) for skill in effects.skills]
+        return effects
 
-    monkeypatch.setattr(pipeline_module._Batch, "add_skill", add_skill)
+    wrap_profile_handler(monkeypatch, too_long)
     result = p.process_safely([candidate("c-1"), candidate("c-long")])
     if sessions.kw["bind"].dialect.name == "postgresql":
         assert result.dead_letters == 1 and stored_candidates(sessions) == {"c-1"}
@@ -139,14 +149,14 @@ def test_transient_database_errors_are_raised_for_the_batch_to_be_retried(sessio
 
 def test_a_dead_letter_whose_value_cannot_be_stored_is_stored_without_it(sessions, monkeypatch):
     p = Pipeline(sessions, clock=lambda: NOW)
-    original = pipeline_module._Batch.outbox
+    original = BatchWriter.add_message
 
-    def outbox(self, topic, key, message_id, payload, dedupe=False):
-        if payload.get("value") is not None and "dead-letters" in topic:
+    def add_message(self, message, dedupe=False):
+        if message.payload.get("value") is not None and message.topic == "dead-letters":
             raise ValueError("this value cannot be stored")
-        return original(self, topic, key, message_id, payload, dedupe)
+        return original(self, message, dedupe)
 
-    monkeypatch.setattr(pipeline_module._Batch, "outbox", outbox)
+    monkeypatch.setattr(BatchWriter, "add_message", add_message)
     result = p.process_safely([raw("profile-events", b"{not json")])
     assert result.dead_letters == 1
     [letter] = letters(sessions)

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from services.pipeline import Pipeline
-from services.scheduler import due_follow_ups, mark_fired, release_lease, tenure_checks, try_lease
-from services.store.models import FollowUp, OutboxMessage
+from services.adapters.store.models import FollowUp, OutboxMessage
+from services.adapters.store.scheduling import due_follow_ups, mark_fired, release_lease, tenure_checks, try_lease
+from services.app.pipeline import Pipeline
 from tests.helpers import note, position, profile_event, raw
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

@@ -7,8 +7,9 @@ from sqlalchemy import String
 
 from schemas import bounds as B
 from schemas.bounds import storable_problem
-from services.decoding import RawRecord, Rejected, decode
-from services.store import models as M
+from services.adapters.kafka.records import RawRecord
+from services.adapters.store import models as M
+from services.app.decoding import Rejected, decode
 
 PROFILE = {"event_id": "e1", "candidate_id": "c-1", "source": "linkedin", "occurred_at": "2026-11-20T10:00:00Z",
            "profile": {"skills": ["Python"], "positions": [{"title": "Engineer", "company": "A", "start": "2024-03"}]}}

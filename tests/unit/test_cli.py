@@ -1,7 +1,7 @@
 """Bad command-line input: one clear line on stderr, exit code 2, never a traceback."""
 import pytest
 
-from services.cli import main
+from services.cli.main import main
 
 
 @pytest.mark.parametrize("argv,expected", [
@@ -38,7 +38,7 @@ def test_unknown_command_uses_argparse_usage(capsys):
 
 
 def test_cluster_ids_never_look_like_options():
-    from services.kafka_local import new_cluster_id
+    from services.adapters.kafka.local_broker import new_cluster_id
 
     ids = [new_cluster_id() for _ in range(2000)]
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)

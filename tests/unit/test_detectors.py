@@ -1,7 +1,9 @@
-import pytest
-from services.detectors import detect_profile_signals
-from services.profile import merge_snapshots, SourcedSnapshot
 from datetime import datetime, timezone
+
+import pytest
+
+from services.domain.detectors import detect_profile_signals
+from services.domain.profile import SourcedSnapshot, merge_snapshots
 
 
 def view(**profile):
@@ -99,5 +101,5 @@ def test_current_position_latest_start_wins():
 @pytest.mark.parametrize("spelling", ["ACME GmbH", "Acme Corporation", "Acme S.A.", "Acme SE", "Acme GmbH & Co. KG",
                                       "Acme Holdings, Inc.", "acme limited", "ACME"])
 def test_company_spellings_and_legal_forms_fold_together(spelling):
-    from services.profile import company_key
+    from services.domain.profile import company_key
     assert company_key(spelling) == "acme"

@@ -3,8 +3,9 @@ import random
 
 import pytest
 
-from schemas import TOPICS
-from services.decoding import RawRecord, Rejected, decode
+from services.adapters.kafka.records import RawRecord
+from services.app.decoding import Rejected, decode
+from services.config import TOPICS
 from tests.faults.fuzz import MAKERS, adversarial, good_record
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from services import ladder, places
+from services.domain import ladder, places
 
 
 @pytest.mark.parametrize("title,level", [

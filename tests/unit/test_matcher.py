@@ -3,10 +3,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from schemas import RoleSpec
-from services.matcher import (
-    CandidateFacts, PreviousState, Role, RoleIndex, SkillFact, evaluate, evaluate_candidate, fit_score, stable_id,
-    transition,
+from services.domain.context import PairState
+from services.domain.matcher import (
+    CandidateFacts,
+    Role,
+    RoleIndex,
+    SkillFact,
+    evaluate,
+    evaluate_candidate,
+    fit_score,
 )
+from services.domain.transitions import stable_id, transition
 
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
 
@@ -82,9 +89,9 @@ def test_reasons_name_skills_and_their_evidence():
 def test_transitions():
     assert transition(None, True) == "enter"
     assert transition(None, False) is None
-    assert transition(PreviousState(True, 1, "a"), True) is None
-    assert transition(PreviousState(True, 1, "a"), False) == "leave"
-    assert transition(PreviousState(False, 2, "a"), True) == "enter"
+    assert transition(PairState(True, 0.7, 0.3, 1, "a"), True) is None
+    assert transition(PairState(True, 0.7, 0.3, 1, "a"), False) == "leave"
+    assert transition(PairState(False, 0.7, 0.3, 2, "a"), True) == "enter"
 
 
 def test_stable_ids_are_stable_and_distinct_per_transition():
@@ -142,9 +149,10 @@ def test_words_are_built_only_when_read_and_name_the_threshold():
     assert verdict.failed == (f"fit {verdict.fit:.4g} below threshold 0.99",)
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
-from services.matcher import could_be_relevant, hard_constraint_failures  # noqa: E402
+from services.domain.matcher import could_be_relevant, hard_constraint_failures  # noqa: E402
 
 SKILLS = ["python", "kafka", "flink", "go", "rust"]
 

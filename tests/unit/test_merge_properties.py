@@ -1,10 +1,10 @@
 """Property-based tests of the multi-source merge."""
-import random
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from services.profile import SourcedSnapshot, merge_snapshots
+from services.domain.profile import SourcedSnapshot, merge_snapshots
 
 SOURCES = ["ats", "linkedin", "github", "referral", "crm", "event-x"]
 BASE = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -45,7 +45,7 @@ def test_each_field_comes_from_the_newest_snapshot_that_states_it(snaps):
 @settings(max_examples=300)
 @given(snapshots)
 def test_skills_are_the_union_of_sources_normalised(snaps):
-    from services.taxonomy import normalize_skill
+    from services.domain.taxonomy import normalize_skill
     merged = merge_snapshots(snaps)
     expected = {normalize_skill(k) for s in snaps for k in s.profile.get("skills", [])}
     assert set(merged["skills"]) == expected

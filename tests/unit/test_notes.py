@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.notes import NoteExtraction, extract_note
-from services.readiness import WEIGHTS
+from services.domain.notes import NoteExtraction, extract_note
 
 GOLDEN = json.loads((Path(__file__).parent / "golden_notes.json").read_text(encoding="utf-8"))
 DAY = datetime(2026, 3, 10, 14, 30, tzinfo=timezone.utc)
@@ -204,13 +203,13 @@ NOT_LOOKING = [
 @pytest.mark.parametrize("text", INTERESTED)
 def test_each_interest_cue(text):
     [cue] = extract(text).readiness
-    assert (cue.kind, cue.weight, cue.follow_up_on) == ("interested", WEIGHTS["interested"], None)
+    assert (cue.kind, cue.follow_up_on) == ("interested", None)
 
 
 @pytest.mark.parametrize("text", NOT_LOOKING)
 def test_each_not_looking_cue(text):
     [cue] = extract(text).readiness
-    assert (cue.kind, cue.weight, cue.follow_up_on) == ("not_looking", WEIGHTS["not_looking"], None)
+    assert (cue.kind, cue.follow_up_on) == ("not_looking", None)
 
 
 @pytest.mark.parametrize("text", [
@@ -315,7 +314,7 @@ def test_past_dates_and_durations_are_not_follow_ups(text):
 
 def test_vague_timing_is_a_cue_without_a_date():
     [cue] = extract("Would like to pick up Flink at some point.").readiness
-    assert (cue.kind, cue.weight, cue.surface, cue.follow_up_on) == ("timing", 0.0, "at some point", None)
+    assert (cue.kind, cue.surface, cue.follow_up_on) == ("timing", "at some point", None)
 
 
 def test_follow_up_on_is_the_earliest_date_and_to_dict_is_json_safe():

@@ -1,8 +1,15 @@
 from datetime import date
 
-from services.readiness import BASE, WEIGHTS, estimate
+from services.domain.context import Facts
+from services.domain.readiness import BASE, WEIGHTS
+from services.domain.readiness import estimate as estimate_with_facts
 
 TODAY = date(2026, 11, 23)
+
+
+def estimate(view, facts, today):
+    """Facts as they are stored (JSON beside the view)."""
+    return estimate_with_facts(view, Facts.from_json(facts), today)
 
 
 def view(start="2024-01", open_to_work=None):
@@ -48,7 +55,7 @@ def test_a_named_later_time_lowers_it_until_then():
 
 
 def test_tenure_counts_the_unbroken_run_at_the_current_employer_only():
-    from services.profile import tenure_months
+    from services.domain.profile import tenure_months
 
     def position(company, start, end=None):
         return {"title": "Engineer", "company": company, "start": start, "end": end}

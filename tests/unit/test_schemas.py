@@ -5,7 +5,8 @@ from pydantic import ValidationError
 
 from schemas import InterviewNote, MatchAlert, ProfileEvent, RoleSpec
 from schemas.generate import SCHEMA_DIR, render_all
-from services.decoding import RawRecord, Rejected, RoleTombstone, decode, dead_letter
+from services.adapters.kafka.records import RawRecord
+from services.app.decoding import Rejected, RoleTombstone, dead_letter, decode
 
 PROFILE = {"event_id": "e1", "candidate_id": "c-1", "source": "linkedin", "occurred_at": "2026-11-20T10:00:00Z",
            "profile": {"skills": ["Python"], "positions": [{"title": "Engineer", "company": "A", "start": "2024-03"}]}}
@@ -95,7 +96,8 @@ def test_dead_letter_keeps_original_bytes_and_position():
 
 
 def test_misrouted_candidate_events_are_found_by_the_id_in_the_value():
-    from services.decoding import decode_safely, from_rekeyed, misrouted_candidate_id
+    from services.adapters.kafka.records import from_rekeyed
+    from services.app.decoding import decode_safely, misrouted_candidate_id
 
     def misrouted(raw_record):
         return misrouted_candidate_id(raw_record, decode_safely(raw_record))

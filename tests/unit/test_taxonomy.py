@@ -5,9 +5,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from services import taxonomy
-from services.taxonomy import (
-    SkillMention, canonical_skills, find_skill_mentions, is_known_skill, normalize_skill, skill_label,
+from services.domain import taxonomy
+from services.domain.taxonomy import (
+    SkillMention,
+    canonical_skills,
+    find_skill_mentions,
+    is_known_skill,
+    normalize_skill,
+    skill_label,
 )
 
 SKILLS = json.loads(taxonomy.SKILLS_FILE.read_text(encoding="utf-8"))

@@ -1,0 +1,111 @@
+"""Loading candidate contexts for a batch in a few plain queries (no ORM objects).
+
+Contexts are domain data (services.domain.context); the handlers change nothing here, and
+the batch writer stores what they decided.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Iterable, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schemas.events import as_utc
+from services.adapters.store.models import Candidate, CandidateSkill, MatchState, ProfileSnapshot
+from services.domain.context import CandidateContext, Facts, PairState, Snapshot, matcher_facts
+from services.domain.matcher import CandidateFacts, SkillFact
+
+IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
+_candidates, _skills = Candidate.__table__, CandidateSkill.__table__
+_pairs, _snapshots = MatchState.__table__, ProfileSnapshot.__table__
+
+
+def chunks(items: list, size: int = IN_CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def for_update(session: Session, query):
+    """On PostgreSQL, match-state rows are locked for the transaction: the worker that owns
+    a candidate and the one applying a role change never both decide the same transition
+    (one waits; a deadlock or unique clash fails a batch, which is retried)."""
+    return query.with_for_update() if session.bind.dialect.name == "postgresql" else query
+
+
+def load_contexts(session: Session, candidate_ids: Iterable[str]) -> dict[str, CandidateContext]:
+    """Every candidate's context, one query per table (chunked), never one per event.
+    A candidate the store does not hold gets an empty context (stored=False)."""
+    ids = sorted(set(candidate_ids))
+    rows: dict[str, dict] = {cid: {"skills": {}, "pairs": {}, "snapshots": {}} for cid in ids}
+    stored: dict[str, tuple] = {}
+    for part in chunks(ids):
+        for cid, view, dnc, readiness, reasons in session.execute(
+                select(_candidates.c.candidate_id, _candidates.c.view, _candidates.c.do_not_contact,
+                       _candidates.c.readiness, _candidates.c.readiness_reasons)
+                .where(_candidates.c.candidate_id.in_(part))):
+            stored[cid] = (view or {}, dnc, readiness, reasons)
+        for cid, skill, fact in _skill_rows(session, part):
+            rows[cid]["skills"][skill] = fact
+        for row in session.execute(for_update(session, select(
+                _pairs.c.role_id, _pairs.c.candidate_id, _pairs.c.relevant, _pairs.c.fit, _pairs.c.readiness,
+                _pairs.c.transitions, _pairs.c.last_alert_id).where(_pairs.c.candidate_id.in_(part)))):
+            rows[row.candidate_id]["pairs"][row.role_id] = _pair(row)
+        for row in session.execute(select(_snapshots).where(_snapshots.c.candidate_id.in_(part))):
+            rows[row.candidate_id]["snapshots"][row.source] = _snapshot(row)
+    return {cid: _context(cid, stored.get(cid), rows[cid]) for cid in ids}
+
+
+def _context(cid: str, stored: Optional[tuple], parts: dict) -> CandidateContext:
+    freeze = MappingProxyType
+    if stored is None:
+        return CandidateContext(cid, skills=freeze(parts["skills"]), pairs=freeze(parts["pairs"]),
+                                snapshots=freeze(parts["snapshots"]))
+    view, dnc, readiness, reasons = stored
+    return CandidateContext(cid, stored=True, view=view.get("profile"), facts=Facts.from_json(view.get("facts")),
+                            snapshots=freeze(parts["snapshots"]), skills=freeze(parts["skills"]),
+                            do_not_contact=bool(dnc), readiness=readiness or 0.0,
+                            readiness_reasons=tuple(reasons or ()), pairs=freeze(parts["pairs"]))
+
+
+def _skill_rows(session: Session, candidate_ids: list[str]):
+    for cid, skill, origin, evidence, seen in session.execute(
+            select(_skills.c.candidate_id, _skills.c.skill, _skills.c.origin, _skills.c.evidence,
+                   _skills.c.first_seen_at).where(_skills.c.candidate_id.in_(candidate_ids))):
+        yield cid, skill, SkillFact(origin, evidence, as_utc(seen))
+
+
+def _pair(row) -> PairState:
+    return PairState(bool(row.relevant), row.fit, row.readiness, row.transitions, row.last_alert_id)
+
+
+def _snapshot(row) -> Snapshot:
+    occurred_at = as_utc(row.occurred_at)
+    # A row stored before field dates were kept dates every field from its snapshot.
+    stated_at = row.stated_at if row.stated_at is not None else dict.fromkeys(row.profile or {}, occurred_at.isoformat())
+    return Snapshot(row.source, row.event_id, occurred_at, MappingProxyType(row.profile or {}),
+                    MappingProxyType(stated_at))
+
+
+def load_facts(session: Session, candidate_ids: list[str]) -> dict[str, CandidateFacts]:
+    """What the matcher needs of many candidates: the role path scores thousands of
+    candidates and changes none of their contexts."""
+    skills: dict[str, dict[str, SkillFact]] = {cid: {} for cid in candidate_ids}
+    facts: dict[str, CandidateFacts] = {}
+    for part in chunks(candidate_ids):
+        for cid, skill, fact in _skill_rows(session, part):
+            skills[cid][skill] = fact
+        for cid, view, dnc, readiness, reasons in session.execute(
+                select(_candidates.c.candidate_id, _candidates.c.view, _candidates.c.do_not_contact,
+                       _candidates.c.readiness, _candidates.c.readiness_reasons)
+                .where(_candidates.c.candidate_id.in_(part))):
+            facts[cid] = matcher_facts(cid, (view or {}).get("profile"), dnc, readiness, reasons, skills[cid])
+    return facts
+
+
+def load_pairs(session: Session, role_id: str, candidate_ids: list[str]) -> dict[str, PairState]:
+    """One role's pairs with these candidates (locked on PostgreSQL, like the candidate path's)."""
+    return {row.candidate_id: _pair(row) for row in session.execute(for_update(session, select(
+        _pairs.c.role_id, _pairs.c.candidate_id, _pairs.c.relevant, _pairs.c.fit, _pairs.c.readiness,
+        _pairs.c.transitions, _pairs.c.last_alert_id).where(_pairs.c.role_id == role_id,
+                                                           _pairs.c.candidate_id.in_(candidate_ids))))}

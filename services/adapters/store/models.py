@@ -1,0 +1,198 @@
+"""SQLAlchemy tables of the candidate context store.
+
+The same models run on SQLite (embedded default) and PostgreSQL (production); the
+Alembic migrations in `migrations/` create them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from schemas import bounds
+
+# Column sizes come from the wire bounds: what passes validation fits (tests/unit/test_bounds.py).
+Id = String(bounds.ID_MAX)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Candidate(Base):
+    """The merged current view of a candidate, plus the columns the matcher filters on."""
+    __tablename__ = "candidates"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    view: Mapped[dict[str, Any]] = mapped_column(JSON)
+    current_company: Mapped[Optional[str]] = mapped_column(String(bounds.COMPANY_MAX), index=True)
+    seniority: Mapped[Optional[str]] = mapped_column(String(40))
+    city: Mapped[Optional[str]] = mapped_column(String(bounds.LOCATION_MAX), index=True)
+    years_experience: Mapped[Optional[float]] = mapped_column(Float)
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    readiness: Mapped[float] = mapped_column(Float, default=0.0)
+    readiness_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+
+class ProfileSnapshot(Base):
+    """The newest snapshot applied per (candidate, source): the merge reads these."""
+    __tablename__ = "profile_snapshots"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)  # bounds.SOURCE_MAX (64) and room
+    event_id: Mapped[str] = mapped_column(Id)
+    occurred_at: Mapped[datetime]
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # field -> occurred_at (ISO) of this source's snapshot that last stated it: a partial
+    # newer snapshot must not make the fields it left out look new.
+    stated_at: Mapped[Optional[dict[str, str]]] = mapped_column(JSON, nullable=True)
+
+
+class CandidateSkill(Base):
+    """One row per (candidate, canonical skill), with where the evidence came from."""
+    __tablename__ = "candidate_skills"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    skill: Mapped[str] = mapped_column(String(bounds.SKILL_KEY_MAX), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(bounds.ORIGIN_MAX))  # "profile:<source>" or "note"
+    evidence: Mapped[str] = mapped_column(String(bounds.EVIDENCE_MAX))
+    source_event_id: Mapped[str] = mapped_column(Id)
+    first_seen_at: Mapped[datetime]
+
+    # Role -> candidates lookups go skill-first: never a scan of every candidate.
+    __table_args__ = (Index("ix_candidate_skills_skill_candidate", "skill", "candidate_id"),)
+
+
+class CandidatePlace(Base):
+    """Every folded part of a candidate's location ("lisbon", "portugal"): a role with
+    places and no must-have finds its candidates by place, not by reading all of them."""
+    __tablename__ = "candidate_places"
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    place: Mapped[str] = mapped_column(String(bounds.LOCATION_MAX), primary_key=True)
+
+    __table_args__ = (Index("ix_candidate_places_place_candidate", "place", "candidate_id"),)
+
+
+class Signal(Base):
+    __tablename__ = "signals"
+    signal_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evidence: Mapped[str] = mapped_column(String(300))
+    source_event_id: Mapped[str] = mapped_column(Id)
+    occurred_at: Mapped[datetime]
+    detected_at: Mapped[datetime]
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    event_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, index=True)
+    role_id: Mapped[Optional[str]] = mapped_column(Id)
+    author: Mapped[Optional[str]] = mapped_column(String(bounds.AUTHOR_MAX))
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+    extraction: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FollowUp(Base):
+    """A time a note asked us to come back; the scheduler fires `revisit_due` then."""
+    __tablename__ = "follow_ups"
+    follow_up_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    note_event_id: Mapped[str] = mapped_column(Id)
+    surface: Mapped[str] = mapped_column(String(300))
+    fired_at: Mapped[Optional[datetime]]
+
+
+class RoleSpecRow(Base):
+    __tablename__ = "role_specs"
+    role_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped on every change: workers refresh their in-memory role index from it.
+    revision: Mapped[int] = mapped_column(BigInteger, index=True)
+    updated_at: Mapped[datetime]
+
+
+class MatchState(Base):
+    """The per-(role, candidate) state machine: alerts fire only on entering relevance."""
+    __tablename__ = "match_state"
+    role_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    fit: Mapped[float] = mapped_column(Float)
+    readiness: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    transitions: Mapped[int] = mapped_column(Integer, default=0)
+    last_alert_id: Mapped[Optional[str]] = mapped_column(Id)
+    changed_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_match_state_role_relevant", "role_id", "relevant"),
+        Index("ix_match_state_candidate", "candidate_id"),
+    )
+
+
+class ProcessedEvent(Base):
+    """Idempotency: an event id seen before changes nothing."""
+    __tablename__ = "processed_events"
+    stream: Mapped[str] = mapped_column(String(60), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    processed_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """Transactional outbox: written with the state change, relayed to Kafka after.
+
+    A relay claims unsent rows for a short lease (claimed_by, claimed_at); a row claimed
+    before whose lease ran out (attempts > 1) is "in doubt": it may be on the topic
+    already, so the relay reads the topic back before sending it again."""
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    key: Mapped[str] = mapped_column(Text)  # a dead letter keeps the key as received, of any length
+    message_id: Mapped[str] = mapped_column(Id, unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[Optional[datetime]]
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(200))
+    claimed_at: Mapped[Optional[datetime]]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when the broker refused the message for good (too large, ...): a small dead
+    # letter saying so was published instead, pointing to this row.
+    failed_reason: Mapped[Optional[str]] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+
+
+class SchedulerLease(Base):
+    """Leader election for `radar scheduler`: only the holder of a live lease fires jobs."""
+    __tablename__ = "scheduler_lease"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]
+
+
+class SchedulerRun(Base):
+    """When a periodic scan last completed, so a new leader knows whether today's is done."""
+    __tablename__ = "scheduler_runs"
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_run_on: Mapped[str] = mapped_column(String(10))  # ISO date
+    updated_at: Mapped[datetime]
+
+
+class WorkerHeartbeat(Base):
+    """Each `radar worker` says here, every few seconds, that it lives and whether its
+    current batch is stuck retrying; /health and /metrics read it from any API process."""
+    __tablename__ = "worker_heartbeats"
+    worker_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]
+    last_batch_at: Mapped[Optional[datetime]]
+    retrying_since: Mapped[Optional[datetime]]
+    last_error: Mapped[Optional[str]] = mapped_column(String(300))

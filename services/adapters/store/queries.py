@@ -1,0 +1,89 @@
+"""The indexed queries the hot paths rely on (no scans of every candidate)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from services.adapters.store.loaders import chunks
+from services.adapters.store.models import (
+    Candidate,
+    CandidatePlace,
+    CandidateSkill,
+    MatchState,
+    ProcessedEvent,
+    RoleSpecRow,
+)
+from services.domain.matcher import Role
+
+
+def processed_event_ids(session: Session, stream: str, event_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(event_ids):
+        found |= set(session.scalars(select(ProcessedEvent.event_id).where(
+            ProcessedEvent.stream == stream, ProcessedEvent.event_id.in_(part))))
+    return found
+
+
+def candidates_for_role(session: Session, role: Role) -> list[str]:
+    """Candidates that could meet a role, found by indexed SQL, never by reading every context.
+
+    Skill-first through ix_candidate_skills_skill_candidate (every must-have held), then the
+    hard constraints kept in columns (do-not-contact, seniority, years) narrow it further.
+    A role with no must-have goes place-first instead (ix_candidate_places_place_candidate)
+    when it is on-site somewhere; a remote one with no must-have can match anyone, so it
+    is checked against every candidate the column filters leave. `evaluate` has the last word.
+    """
+    query = select(Candidate.candidate_id).where(Candidate.do_not_contact.is_(False))
+    if role.seniority:
+        query = query.where(Candidate.seniority.in_(sorted(role.seniority)))
+    if role.min_years is not None:
+        query = query.where(Candidate.years_experience >= role.min_years)
+    if role.must_have:
+        holders = (select(CandidateSkill.candidate_id)
+                   .where(CandidateSkill.skill.in_(role.must_have))
+                   .group_by(CandidateSkill.candidate_id)
+                   .having(func.count() == len(role.must_have)))
+        query = query.where(Candidate.candidate_id.in_(holders))
+    elif role.place_keys is not None:
+        in_place = select(CandidatePlace.candidate_id).where(CandidatePlace.place.in_(sorted(role.place_keys)))
+        query = query.where(Candidate.candidate_id.in_(in_place))
+    return list(session.scalars(query.order_by(Candidate.candidate_id)))
+
+
+def relevant_candidates(session: Session, role_id: str) -> list[str]:
+    return list(session.scalars(select(MatchState.candidate_id).where(
+        MatchState.role_id == role_id, MatchState.relevant.is_(True))))
+
+
+# -- role specs: the stored copy of the compacted role-specs topic ------------------------
+
+_roles = RoleSpecRow.__table__
+
+
+def stored_role(session: Session, role_id: str) -> Optional[dict[str, Any]]:
+    """A role's stored spec, or None when it was never stored or is deleted."""
+    row = session.execute(select(_roles.c.spec, _roles.c.deleted).where(_roles.c.role_id == role_id)).first()
+    return None if row is None or row.deleted else row.spec
+
+
+def save_role(session: Session, role_id: str, spec: Optional[dict[str, Any]], now: datetime) -> int:
+    """Store a spec (None: deleted) under the next revision; returns the revision. Workers
+    refresh their role index from the revisions they have not seen."""
+    revision = (session.scalar(select(func.max(_roles.c.revision))) or 0) + 1
+    values = ({"spec": spec, "status": spec["status"], "deleted": False} if spec is not None
+              else {"status": "deleted", "deleted": True})
+    done = session.execute(update(_roles).where(_roles.c.role_id == role_id)
+                           .values(revision=revision, updated_at=now, **values))
+    if not done.rowcount:
+        session.execute(insert(_roles).values(role_id=role_id, revision=revision, updated_at=now,
+                                              **{"spec": {}, **values}))
+    return revision
+
+
+def roles_changed_since(session: Session, revision: int) -> list:
+    """(role_id, spec, deleted, revision) of every role changed after `revision`, in order."""
+    return list(session.execute(select(_roles.c.role_id, _roles.c.spec, _roles.c.deleted, _roles.c.revision)
+                                .where(_roles.c.revision > revision).order_by(_roles.c.revision)))

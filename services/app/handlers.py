@@ -1,0 +1,240 @@
+"""The handlers: one event and the candidate's context in, Effects out. Pure: no database,
+no broker, no clock (the time is passed in), so "event in, signals and alert out" is
+tested on plain data (tests/unit/test_handlers.py).
+
+Every candidate handler ends the same way (`conclude`): the new view and facts give a new
+readiness and context; the event's signals are recorded; and every role the candidate could
+now meet, or was relevant for, is settled through the pair state machine.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from schemas import CandidateSignal, InterviewNote, ProfileEvent, TimerEvent
+from schemas.events import as_utc
+from schemas.topics import LOGICAL
+from services.config import DEFAULT_TENURE_WINDOWS_MONTHS
+from services.domain.context import CandidateContext, Facts, Interest, PairState, Snapshot
+from services.domain.detectors import (
+    DetectedSignal,
+    current_employer,
+    detect_profile_signals,
+    unsignalled_tenure_window,
+)
+from services.domain.effects import Effects, FollowUpRecord, NewSkill, NoteRecord, SignalRecord
+from services.domain.matcher import CandidateFacts, Role, RoleIndex, SkillFact, evaluate, evaluate_candidate
+from services.domain.notes import extract_note
+from services.domain.places import indexed_places, place_parts
+from services.domain.profile import SourcedSnapshot, merge_snapshots
+from services.domain.readiness import estimate
+from services.domain.reasons import describe_signal
+from services.domain.transitions import Outgoing, Trigger, settle, stable_id
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings handlers follow (from services.config.Settings)."""
+    tenure_windows: tuple[int, ...] = DEFAULT_TENURE_WINDOWS_MONTHS
+
+
+# -- profile-events ---------------------------------------------------------------------
+
+def decide_profile(context: CandidateContext, event: ProfileEvent, roles: RoleIndex, now: datetime,
+                   rules: Rules = Rules()) -> Effects:
+    previous = context.snapshots.get(event.source)
+    if previous is not None and previous.occurred_at > event.occurred_at:
+        return Effects(context=context, stale=True)  # an older snapshot than the one applied
+    snapshot = overlay(previous, event)
+    snapshots = MappingProxyType({**context.snapshots, event.source: snapshot})
+    view = merged_view(snapshots)
+    signals = detect_profile_signals(context.view, view, set(context.skills))
+    evidence = f"{event.source} profile {event.event_id} ({event.occurred_at.date().isoformat()})"
+    skills = [NewSkill(context.candidate_id, skill, f"profile:{event.source}", evidence[:300], event.event_id,
+                       event.occurred_at) for skill in view["skills"] if skill not in context.skills]
+    facts = context.facts
+    for signal in signals:
+        if signal.type in ("role_change", "promotion"):
+            facts = replace(facts, last_move_on=event.occurred_at.date().isoformat(), last_move_type=signal.type)
+    effects = Effects(snapshot=snapshot, snapshot_created=previous is None, skills=skills)
+    return conclude(context, replace(context, snapshots=snapshots), effects, view, facts, signals,
+                    Said(event.event_id, event.occurred_at, evidence), roles, now)
+
+
+def overlay(previous: Optional[Snapshot], event: ProfileEvent) -> Snapshot:
+    """A field the snapshot leaves out is unknown, not removed: it overlays what it states,
+    and each field keeps the time it was last stated."""
+    stated = event.profile.model_dump(mode="json", exclude_none=True)
+    profile = {**(previous.profile if previous is not None else {}), **stated}
+    stated_at = {**(previous.stated_at if previous is not None else {}),
+                 **dict.fromkeys(stated, event.occurred_at.isoformat())}
+    return Snapshot(event.source, event.event_id, event.occurred_at, profile, stated_at)
+
+
+def merged_view(snapshots: Mapping[str, Snapshot]) -> dict[str, Any]:
+    return merge_snapshots([
+        SourcedSnapshot(s.source, s.event_id, s.occurred_at, dict(s.profile),
+                        {name: as_utc(datetime.fromisoformat(at)) for name, at in s.stated_at.items()})
+        for s in snapshots.values()])
+
+
+# -- interview-notes --------------------------------------------------------------------
+
+def decide_note(context: CandidateContext, note: InterviewNote, roles: RoleIndex, now: datetime,
+                rules: Rules = Rules()) -> Effects:
+    extraction = extract_note(note.text, note.occurred_at)
+    day = note.occurred_at.date().isoformat()
+    evidence = f"interview note {note.event_id} ({day})"
+    signals: list[DetectedSignal] = []
+    skills: list[NewSkill] = []
+    for mention in extraction.skills:
+        if mention.key not in context.skills and all(s.skill != mention.key for s in skills):
+            skills.append(NewSkill(context.candidate_id, mention.key, "note", evidence[:300], note.event_id,
+                                   note.occurred_at))
+            signals.append(DetectedSignal("new_skill", {"skill": mention.key, "said": mention.surface}))
+    facts = context.facts
+    stated_before = facts.interest.on if facts.interest else ""
+    for cue in extraction.readiness:
+        # The newest statement of interest wins; an older note arriving late does not undo it.
+        if cue.kind in ("interested", "not_looking") and day >= stated_before:
+            facts = replace(facts, interest=Interest(cue.kind, cue.surface, day, note.event_id))
+            if cue.kind == "interested":
+                signals.append(DetectedSignal("interest_expressed", {"said": cue.surface}))
+    follow_up = None
+    if extraction.follow_up_on:
+        cue = next(c for c in extraction.readiness if c.follow_up_on == extraction.follow_up_on)
+        due = datetime.combine(extraction.follow_up_on, datetime.min.time(), tzinfo=note.occurred_at.tzinfo)
+        follow_up = FollowUpRecord(f"fu-{note.event_id}", note.candidate_id, due, note.event_id, cue.surface[:300])
+        facts = replace(facts, next_follow_up_on=extraction.follow_up_on.isoformat(),
+                        next_follow_up_said=cue.surface[:200])
+    record = NoteRecord(note.event_id, note.candidate_id, note.role_id, note.author, note.kind, note.occurred_at,
+                        note.text, extraction.to_dict())
+    effects = Effects(skills=skills, note=record, follow_up=follow_up)
+    return conclude(context, context, effects, context.view, facts, signals,
+                    Said(note.event_id, note.occurred_at, evidence), roles, now)
+
+
+# -- radar-timers -----------------------------------------------------------------------
+
+def decide_timer(context: CandidateContext, timer: TimerEvent, roles: RoleIndex, now: datetime,
+                 rules: Rules = Rules()) -> Effects:
+    facts, signals, evidence = context.facts, [], ""
+    if timer.kind == "revisit_due":
+        due_on = timer.due_at.date().isoformat()
+        facts = replace(facts, revisit_due_on=due_on)
+        evidence = f"follow-up from interview note {timer.detail.get('note_event_id', '?')} due {timer.due_at.date()}"
+        signals.append(DetectedSignal("revisit_due", {"due_on": due_on, "said": timer.detail.get("said")}))
+    else:
+        view = context.view or {}
+        due = unsignalled_tenure_window(view, facts, timer.due_at.date(), rules.tenure_windows)
+        if due is not None:
+            months, window = due
+            facts = facts.with_tenure_window(current_employer(view), window)
+            current = view.get("current") or {}
+            evidence = f"tenure at {current.get('company')} since {current.get('start')}"
+            signals.append(DetectedSignal("tenure_milestone", {"months": months, "window_months": window,
+                                                               "company": current.get("company")}))
+    return conclude(context, context, Effects(), context.view, facts, signals,
+                    Said(timer.event_id, timer.due_at, evidence), roles, now)
+
+
+# -- what every candidate handler ends with ---------------------------------------------
+
+@dataclass(frozen=True)
+class Said:
+    """The event as evidence: its id, its time, and the words that name it."""
+    event_id: str
+    occurred_at: datetime
+    evidence: str
+
+
+def conclude(before: CandidateContext, context: CandidateContext, effects: Effects, view: Optional[Mapping],
+             facts: Facts, signals: Sequence[DetectedSignal], said: Said, roles: RoleIndex,
+             now: datetime) -> Effects:
+    """The new context (readiness from the new view and facts), the signal records, and every
+    pair the candidate may enter or leave."""
+    readiness = estimate(view or {}, facts, now.date())
+    skills = {**context.skills, **{s.skill: _skill_fact(s) for s in effects.skills}}
+    after = replace(context, stored=True, view=view, facts=facts, skills=MappingProxyType(skills),
+                    do_not_contact=bool((view or {}).get("do_not_contact")), readiness=readiness.score,
+                    readiness_reasons=tuple(readiness.reasons))
+    effects.created = not before.stored
+    if place_parts((before.view or {}).get("location")) != place_parts((view or {}).get("location")):
+        effects.places = tuple(indexed_places((view or {}).get("location")))
+    effects.signals = [signal_record(before.candidate_id, s, said, now) for s in signals]
+    effects.messages = [Outgoing(LOGICAL.candidate_signals, r.candidate_id, r.signal_id, signal_message(r))
+                        for r in effects.signals]
+    trigger = Trigger(said.event_id, [s.type for s in signals], [describe_signal(s) for s in signals],
+                      until_now=_until_now(before, now))
+    pairs = dict(after.pairs)
+    for evaluation in evaluate_candidate(roles, after.matcher_facts, after.relevant_roles(), now):
+        role_id = evaluation.role.role_id
+        update, message = settle(evaluation.role, after.candidate_id, pairs.get(role_id), evaluation,
+                                 after.readiness, trigger, now, LOGICAL.match_alerts)
+        if update is not None:
+            pairs[role_id] = update.state
+            effects.pairs.append(update)
+        if message is not None:
+            effects.messages.append(message)
+    effects.context = replace(after, pairs=MappingProxyType(pairs)) if effects.pairs else after
+    return effects
+
+
+def _until_now(before: CandidateContext, now: datetime) -> Callable[[Role], list[str]]:
+    """Why the candidate did not meet a role before this event (built for alerts only)."""
+    def words(role: Role) -> list[str]:
+        if not before.stored:
+            return ["first event about this candidate"]
+        return [f"until this event: {failure}" for failure in evaluate(role, before.matcher_facts, now).failed]
+    return words
+
+
+def _skill_fact(skill: NewSkill) -> SkillFact:
+    return SkillFact(skill.origin, skill.evidence, skill.first_seen_at)
+
+
+def signal_record(candidate_id: str, signal: DetectedSignal, said: Said, now: datetime) -> SignalRecord:
+    signal_id = stable_id("sg", said.event_id, signal.type, json.dumps(signal.detail, sort_keys=True))
+    return SignalRecord(signal_id, candidate_id, signal.type, signal.detail, said.evidence, said.event_id,
+                        said.occurred_at, now)
+
+
+def signal_message(record: SignalRecord) -> dict[str, Any]:
+    return CandidateSignal(signal_id=record.signal_id, candidate_id=record.candidate_id, type=record.type,
+                           detail=record.detail, evidence=record.evidence, source_event_id=record.source_event_id,
+                           occurred_at=record.occurred_at, detected_at=record.detected_at).model_dump(mode="json")
+
+
+# -- role-specs -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoleCandidate:
+    """A candidate a role change may affect: what the matcher needs, and the pair's state."""
+    candidate_id: str
+    facts: CandidateFacts
+    pair: Optional[PairState]
+
+
+def decide_role(candidates: Sequence[RoleCandidate], role: Role, trigger: Trigger, now: datetime) -> Effects:
+    """A role created, changed, paused, closed, reopened or deleted, settled for one chunk of
+    the candidates it can affect (those that could meet it, and those relevant to it now)."""
+    effects = Effects()
+    for candidate in candidates:
+        update, message = settle(role, candidate.candidate_id, candidate.pair, evaluate(role, candidate.facts, now),
+                                 candidate.facts.readiness, trigger, now, LOGICAL.match_alerts)
+        if update is not None:
+            effects.pairs.append(update)
+        if message is not None:
+            effects.messages.append(message)
+    return effects
+
+
+# One table: which handler decides which event.
+CANDIDATE_HANDLERS: dict[type, Callable[..., Effects]] = {
+    ProfileEvent: decide_profile,
+    InterviewNote: decide_note,
+    TimerEvent: decide_timer,
+}

@@ -1,0 +1,52 @@
+"""Role-spec changes from the API and CLI become messages on `role-specs` (the source of truth)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Optional
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas import RoleSpec
+from services.adapters.store.models import RoleSpecRow
+from services.app.decoding import describe_validation_error
+
+
+class RoleAdminError(ValueError):
+    """A role change that cannot be made, said in one line."""
+
+
+class RoleNotFound(RoleAdminError):
+    """No such role (or it was deleted)."""
+
+
+class InvalidRoleSpec(RoleAdminError):
+    """The spec breaks the role-specs contract."""
+
+
+def validated_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    try:
+        model = RoleSpec.model_validate(spec)
+    except ValidationError as exc:
+        raise InvalidRoleSpec(describe_validation_error(exc)) from None
+    data = model.model_dump(mode="json")
+    data["event_id"] = data.get("event_id") or f"role-{uuid.uuid4()}"
+    return data
+
+
+def role_change_messages(sessions: sessionmaker[Session], action: str, role_id: Optional[str],
+                         spec: Optional[dict[str, Any]] = None) -> tuple[str, Optional[dict[str, Any]]]:
+    """(key, value) to send: a whole new spec for put/pause/close/reopen, None (tombstone) for delete."""
+    if action == "put":
+        data = validated_spec(spec or {})
+        return data["role_id"], data
+    with sessions() as session:
+        row = session.get(RoleSpecRow, role_id)
+        if row is None or row.deleted:
+            raise RoleNotFound(f"no role {role_id!r}")
+        current = dict(row.spec)
+    if action == "delete":
+        return role_id, None
+    status = {"pause": "paused", "close": "closed", "reopen": "open"}[action]
+    current.update(status=status, event_id=None)
+    return role_id, validated_spec(current)

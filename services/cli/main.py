@@ -1,0 +1,326 @@
+"""The `radar` command. Bad input gets one clear line on stderr and exit code 2."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+from services.config import Settings
+from services.logs import configure_logging
+
+
+class CliError(Exception):
+    """An error the user can fix, shown as one line."""
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    try:
+        return args.handler(args, settings) or 0
+    except KeyboardInterrupt:
+        return 130
+    except (CliError, OSError, ValueError) as exc:
+        print(f"radar: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # keep tracebacks away from users; the kind of failure is enough
+        from services.adapters.kafka.local_broker import KafkaSetupError
+        if isinstance(exc, KafkaSetupError):
+            print(f"radar: error: {exc}", file=sys.stderr)
+        else:
+            print(f"radar: error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="radar", description="Talent Radar: newly relevant candidates, as they happen.")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    command("up", cmd_up, "everything on one machine: local Kafka if none answers, migrations, topics, "
+                          "worker, scheduler and API, until Ctrl-C")
+    command("worker", cmd_worker, "the stream worker (Faust): profile events, notes, role specs -> signals, alerts")
+    command("scheduler", cmd_scheduler, "turns time into events: follow-ups due, tenure windows")
+    api = command("api", cmd_api, "the HTTP API: /health, /metrics, alerts, candidates, shortlists")
+    api.add_argument("--host", default=None)
+    api.add_argument("--port", type=int, default=None)
+
+    kafka = command("kafka", None, "the local single-node Kafka broker")
+    kafka_sub = kafka.add_subparsers(metavar="ACTION")
+    for action, help_text in (("install", "fetch the broker's jars with Maven (done by `up` when missing)"),
+                              ("up", "start it (downloads the jars with Maven on first use)"),
+                              ("down", "stop it"), ("status", "is it running and answering?")):
+        kafka_sub.add_parser(action, help=help_text).set_defaults(handler=cmd_kafka, action=action)
+
+    db = command("db", None, "the database")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply the Alembic migrations").set_defaults(handler=cmd_db_upgrade)
+
+    send = command("send", cmd_send, "send a JSON or JSON Lines file of events to a topic")
+    send.add_argument("topic", help="e.g. profile-events, interview-notes, role-specs")
+    send.add_argument("file", help="a .json file (an object or a list) or a .jsonl file; - for stdin")
+    send.add_argument("--raw", action="store_true",
+                      help="send each non-empty line as it is, unparsed (to try the dead-letter path)")
+
+    follow = command("follow", cmd_follow, "print messages from a topic as they arrive (default match-alerts)")
+    follow.add_argument("--topic", default="match-alerts")
+    follow.add_argument("--from-beginning", action="store_true", help="start at the oldest message")
+    follow.add_argument("--max", type=int, default=None, help="stop after this many messages")
+    follow.add_argument("--timeout", type=float, default=None, help="stop after this many idle seconds")
+
+    candidate = command("candidate", cmd_candidate, "print a candidate's context: view, skills, readiness, timeline")
+    candidate.add_argument("candidate_id")
+
+    shortlist = command("shortlist", cmd_shortlist, "the currently relevant candidates of a role, best first")
+    shortlist.add_argument("role_id")
+    shortlist.add_argument("--limit", type=int, default=10)
+
+    role = command("role", None, "create, change, pause, close, reopen or delete a role spec (via role-specs)")
+    role_sub = role.add_subparsers(metavar="ACTION")
+    put = role_sub.add_parser("put", help="create or replace a role spec from a JSON file")
+    put.add_argument("file")
+    put.set_defaults(handler=cmd_role, action="put")
+    for action in ("pause", "close", "reopen", "delete"):
+        p = role_sub.add_parser(action, help=f"{action} a role")
+        p.add_argument("role_id")
+        p.set_defaults(handler=cmd_role, action=action)
+    return parser
+
+
+# -- services -------------------------------------------------------------------
+
+def cmd_worker(args, settings: Settings) -> int:
+    from services.adapters.store.db import upgrade
+    from streams.runner import run_worker
+
+    upgrade(settings.database_url)
+    run_worker(settings)
+    return 0
+
+
+def cmd_scheduler(args, settings: Settings) -> int:
+    from services.scheduler import run_scheduler
+
+    run_scheduler(settings)
+    return 0
+
+
+def cmd_api(args, settings: Settings) -> int:
+    import uvicorn
+
+    from services.api.app import create_app
+
+    uvicorn.run(create_app(settings), host=args.host or settings.api_host, port=args.port or settings.api_port,
+                log_level="warning", log_config=None)  # uvicorn's lines go through our JSON logging
+    return 0
+
+
+def cmd_db_upgrade(args, settings: Settings) -> int:
+    from services.adapters.store.db import upgrade
+
+    upgrade(settings.database_url)
+    print(f"database at head: {_redact(settings.database_url)}")
+    return 0
+
+
+def cmd_kafka(args, settings: Settings) -> int:
+    broker = local_broker(settings)
+    if args.action == "install":
+        from services.adapters.kafka.local_broker import KAFKA_VERSION, ensure_jars
+        print(f"kafka {KAFKA_VERSION} jars in {ensure_jars(settings.kafka_home)}")
+    elif args.action == "up":
+        started = broker.up()
+        print(f"kafka {'started' if started else 'already answering'} at {broker.bootstrap}")
+    elif args.action == "down":
+        print("kafka stopped" if broker.down() else f"no local broker of ours runs at {broker.bootstrap}")
+    else:
+        print(json.dumps(broker.status()))
+    return 0
+
+
+def local_broker(settings: Settings):
+    from services.adapters.kafka.local_broker import LocalKafka, parse_bootstrap
+
+    host, port = parse_bootstrap(settings.kafka_bootstrap)
+    return LocalKafka(settings.kafka_home, host=host, port=port)
+
+
+def cmd_up(args, settings: Settings) -> int:
+    from services.adapters.kafka.topics import ensure_topics
+    from services.adapters.store.db import upgrade
+
+    broker = local_broker(settings)
+    started = broker.up()
+    print(f"kafka {'started' if started else 'answering'} at {broker.bootstrap}", flush=True)
+    upgrade(settings.database_url)
+    asyncio.run(ensure_topics(settings))
+    children = [_spawn(name) for name in ("worker", "scheduler", "api")]
+    print(f"radar is up: API at http://{settings.api_host}:{settings.api_port}  (Ctrl-C to stop)", flush=True)
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping:
+            for name, child in children:
+                if child.poll() is not None:
+                    raise CliError(f"the {name} exited with code {child.returncode}")
+            time.sleep(0.5)
+    finally:
+        for _, child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for _, child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if started:
+            broker.down()
+    return 0
+
+
+def _spawn(name: str):
+    env = dict(os.environ)
+    if name == "worker":
+        # One worker with a stable id: restarted after a crash, it takes its partitions back at once.
+        env.setdefault("RADAR_WORKER_ID", f"{env.get('RADAR_APP_ID', 'talent-radar')}-up-worker")
+    return name, subprocess.Popen([sys.executable, "-m", "services.cli", name], env=env)
+
+
+# -- tools ----------------------------------------------------------------------
+
+def read_events(path: str) -> list[dict]:
+    """A JSON object, a JSON list, or JSON Lines; one clear error naming the bad line."""
+    text = sys.stdin.read() if path == "-" else _read_text(path)
+    stripped = text.strip()
+    if not stripped:
+        raise CliError(f"{path} is empty")
+    if stripped[0] in "[{":
+        try:
+            data = json.loads(stripped)
+            return data if isinstance(data, list) else [data]
+        except json.JSONDecodeError:
+            pass  # maybe JSON Lines
+    events = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise CliError(f"{path} line {number}: not valid JSON ({exc.msg})") from None
+    return events
+
+
+def _read_text(path: str) -> str:
+    file = Path(path)
+    if not file.exists():
+        raise CliError(f"no such file: {path}")
+    return file.read_text(encoding="utf-8")
+
+
+def _key_fields() -> dict[str, str]:
+    """The topics `radar send` takes, with the field of the value their key is."""
+    from schemas.topics import TOPIC_TABLE
+    return {spec.name: spec.key_field for spec in TOPIC_TABLE if spec.inbound and spec.models}
+
+
+def cmd_send(args, settings: Settings) -> int:
+    from services.adapters.kafka.client import produce
+
+    key_fields = _key_fields()
+    if args.topic not in key_fields:
+        raise CliError(f"unknown input topic {args.topic!r}; choose one of {', '.join(key_fields)}")
+    from services.config import TOPICS
+    if args.raw:
+        lines = [line for line in (sys.stdin.read() if args.file == "-" else _read_text(args.file)).splitlines()
+                 if line.strip()]
+        asyncio.run(produce(settings.kafka_bootstrap, TOPICS.physical(args.topic), [(None, l) for l in lines],
+                            raw=True))
+        print(f"sent {len(lines)} raw line(s) to {args.topic}")
+        return 0
+    events = read_events(args.file)
+    key_field = key_fields[args.topic]
+    messages = [((e.get(key_field) if isinstance(e, dict) else None), e) for e in events]
+    asyncio.run(produce(settings.kafka_bootstrap, TOPICS.physical(args.topic), messages))
+    print(f"sent {len(messages)} message(s) to {args.topic}")
+    return 0
+
+
+def cmd_follow(args, settings: Settings) -> int:
+    from services.adapters.kafka.client import follow
+    from services.config import TOPICS
+    asyncio.run(follow(settings.kafka_bootstrap, TOPICS.physical(args.topic), args.from_beginning, args.max, args.timeout))
+    return 0
+
+
+def cmd_candidate(args, settings: Settings) -> int:
+    from services.adapters.store.db import make_engine, make_session_factory
+    from services.app.read_models import candidate_context
+
+    sessions = make_session_factory(make_engine(settings.database_url))
+    context = candidate_context(sessions, args.candidate_id)
+    if context is None:
+        raise CliError(f"no candidate {args.candidate_id!r}")
+    print(json.dumps(context, indent=2, default=str))
+    return 0
+
+
+def cmd_shortlist(args, settings: Settings) -> int:
+    from services.adapters.store.db import make_engine, make_session_factory
+    from services.app.read_models import shortlist
+
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
+    sessions = make_session_factory(make_engine(settings.database_url))
+    result = shortlist(sessions, args.role_id, args.limit)
+    if result is None:
+        raise CliError(f"no role {args.role_id!r}")
+    for rank, entry in enumerate(result["candidates"], start=1):
+        print(f"{rank:>2}. {entry['candidate_id']}  fit {entry['fit']:.2f}  readiness {entry['readiness']:.2f}")
+        for reason in entry["reasons"]:
+            print(f"      - {reason['kind']}: {reason['text']}")
+    if not result["candidates"]:
+        print(f"no candidate is currently relevant for {args.role_id}")
+    return 0
+
+
+def cmd_role(args, settings: Settings) -> int:
+    from services.adapters.kafka.client import produce
+    from services.adapters.store.db import make_engine, make_session_factory
+    from services.app.role_admin import role_change_messages
+
+    sessions = make_session_factory(make_engine(settings.database_url))
+    spec = read_events(args.file)[0] if args.action == "put" else None
+    key, value = role_change_messages(sessions, args.action, getattr(args, "role_id", None), spec)
+    from services.config import TOPICS
+    asyncio.run(produce(settings.kafka_bootstrap, TOPICS.role_specs, [(key, value)]))
+    print(f"role {key}: {args.action} sent to role-specs")
+    return 0
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

@@ -1,0 +1,100 @@
+"""The alert state machine of a (role, candidate) pair, and the stable ids of what it sends.
+
+A pair alerts only on entering relevance and withdraws on leaving it; while it stays,
+nothing is sent, and nothing is written unless its score moved. Pure: the caller passes
+the pair's previous state, the verdict and the time, and gets back the new state and the
+message to publish, if any.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Callable, Optional, Sequence
+
+from schemas import MatchAlert, MatchWithdrawn
+from services.domain.context import PairState
+from services.domain.matcher import Evaluation, Role
+
+NEVER_RELEVANT = PairState(relevant=False, fit=0.0, readiness=0.0, transitions=0, last_alert_id=None)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message for the outbox: published on `topic` (a logical name) by the relay."""
+    topic: str
+    key: str
+    message_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PairUpdate:
+    """What to store of a pair: its new state; reasons and changed_at only when they change."""
+    role_id: str
+    candidate_id: str
+    state: PairState
+    new: bool                                   # no row yet
+    reasons: Optional[tuple] = None             # the pair is relevant and entered or its score moved
+    changed_at: Optional[datetime] = None       # it entered or left
+
+
+def transition(previous: Optional[PairState], now_relevant: bool) -> Optional[str]:
+    """"enter" on not-relevant -> relevant, "leave" on relevant -> not-relevant, else None."""
+    was_relevant = previous.relevant if previous else False
+    if now_relevant and not was_relevant:
+        return "enter"
+    if was_relevant and not now_relevant:
+        return "leave"
+    return None
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """The same transition always gets the same id (role, candidate, transition number)."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
+    return f"{prefix}-{digest}"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What made the pair be looked at: the event, its signals and what it changed, in words."""
+    event_id: str
+    signal_types: Sequence[str] = ()
+    change: Sequence[str] = ()
+    # For a candidate event: why the candidate did not meet the role before it (alerts only).
+    until_now: Optional[Callable[[Role], list[str]]] = None
+
+
+def settle(role: Role, candidate_id: str, previous: Optional[PairState], evaluation: Evaluation, readiness: float,
+           trigger: Trigger, now: datetime, topic: str) -> tuple[Optional[PairUpdate], Optional[Outgoing]]:
+    """The pair's new state and the message it sends (an alert on entering, a withdrawal on
+    leaving), or (None, None) when nothing is to be written: the most common case."""
+    if previous is None and not evaluation.relevant:
+        return None, None  # never relevant: nothing to remember
+    step = transition(previous, evaluation.relevant)
+    if step is None and previous.fit == evaluation.fit and previous.readiness == readiness:
+        return None, None
+    base = replace(previous or NEVER_RELEVANT, fit=evaluation.fit, readiness=readiness)
+    # Words are built only when the pair enters or its score moved.
+    reasons = tuple(evaluation.reasons) if evaluation.relevant else None
+    if step is None:
+        return PairUpdate(role.role_id, candidate_id, base, new=False, reasons=reasons), None
+    transitions = base.transitions + 1
+    if step == "enter":
+        alert_id = stable_id("al", role.role_id, candidate_id, transitions)
+        state = replace(base, relevant=True, transitions=transitions, last_alert_id=alert_id)
+        change = list(trigger.change) + (trigger.until_now(role) if trigger.until_now else [])
+        message = MatchAlert(alert_id=alert_id, role_id=role.role_id, candidate_id=candidate_id,
+                             fit=evaluation.fit, readiness=readiness,
+                             reasons=[{"kind": "change", "text": text} for text in change] + list(evaluation.reasons),
+                             signals=sorted(set(trigger.signal_types)), triggered_by=trigger.event_id, created_at=now)
+    else:
+        state = replace(base, relevant=False, transitions=transitions)
+        # What the event changed, then which constraint now fails.
+        texts = list(dict.fromkeys([*trigger.change, *evaluation.failed]))
+        message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, candidate_id, transitions),
+                                 withdraws_alert_id=base.last_alert_id, role_id=role.role_id,
+                                 candidate_id=candidate_id, reasons=[{"kind": "change", "text": t} for t in texts],
+                                 triggered_by=trigger.event_id, created_at=now)
+    update = PairUpdate(role.role_id, candidate_id, state, new=previous is None, reasons=reasons, changed_at=now)
+    return update, Outgoing(topic, role.role_id, message.alert_id, message.model_dump(mode="json"))

@@ -1,0 +1,117 @@
+"""`radar scheduler`: turns time into events on `radar-timers` (wiring; its SQL is in
+services.adapters.store.scheduling).
+
+APScheduler keeps its jobs in the database (SQLAlchemyJobStore), so a restart neither
+forgets them nor adds them twice (fixed job ids, replace_existing). Each run first takes
+a lease in `scheduler_lease`: with two schedulers started, only the lease holder fires.
+What a job sends has a deterministic event_id, and the worker skips ids it has seen, so
+a crash between sending and marking a follow-up fired cannot produce a second signal.
+The scheduler never writes candidate state itself.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import uuid
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from schemas import TimerEvent
+from services.adapters.store.db import make_engine, make_session_factory, upgrade, utcnow
+from services.adapters.store.scheduling import (
+    daily_run_due,
+    due_follow_ups,
+    mark_fired,
+    record_daily_run,
+    release_lease,
+    tenure_checks,
+    try_lease,
+)
+from services.config import Settings
+from services.logs import get_logger
+
+log = get_logger("radar.scheduler")
+
+
+class SchedulerRuntime:
+    """What the stored jobs need at run time: set once per process by `run_scheduler`."""
+    settings: Settings
+    sessions: sessionmaker[Session]
+    holder: str
+    producer = None
+
+
+async def _send(events: list[TimerEvent]) -> None:
+    futures = [await SchedulerRuntime.producer.send(SchedulerRuntime.settings.topics.timers, key=e.candidate_id.encode(),
+                                                     value=e.model_dump_json().encode()) for e in events]
+    await asyncio.gather(*futures)
+
+
+async def fire_due_follow_ups() -> int:
+    """APScheduler job: send `revisit_due` for follow-ups that came due, then mark them fired."""
+    if not try_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder):
+        return 0
+    now = utcnow()
+    events = due_follow_ups(SchedulerRuntime.sessions, now)
+    if events:
+        await _send(events)
+        mark_fired(SchedulerRuntime.sessions, [e.detail["follow_up_id"] for e in events], now)
+        log.info("follow_ups_fired", count=len(events))
+    return len(events)
+
+
+async def scan_tenure_windows() -> int:
+    """APScheduler job (checked every few minutes, runs once a day): send `tenure_check` for
+    candidates entering a move window. Whichever scheduler holds the lease does today's scan."""
+    sessions, today = SchedulerRuntime.sessions, utcnow().date().isoformat()
+    if not try_lease(sessions, SchedulerRuntime.holder) or not daily_run_due(sessions, "tenure_scan", today):
+        return 0
+    events = tenure_checks(sessions, utcnow(), SchedulerRuntime.settings.tenure_windows_months)
+    if events:
+        await _send(events)
+        log.info("tenure_checks_sent", count=len(events))
+    record_daily_run(sessions, "tenure_scan", today)
+    return len(events)
+
+
+def run_scheduler(settings: Settings) -> None:
+    asyncio.run(_run(settings))
+
+
+async def _run(settings: Settings) -> None:
+    from aiokafka import AIOKafkaProducer
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from services.adapters.kafka.topics import ensure_topics
+
+    upgrade(settings.database_url)
+    await ensure_topics(settings)
+    SchedulerRuntime.settings = settings
+    SchedulerRuntime.sessions = make_session_factory(make_engine(settings.database_url))
+    SchedulerRuntime.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    SchedulerRuntime.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+                                                 enable_idempotence=True)
+    await SchedulerRuntime.producer.start()
+    scheduler = AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(url=settings.database_url,
+                                                                          tablename="apscheduler_jobs")},
+                                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+    scheduler.add_job("services.scheduler:fire_due_follow_ups", "interval", id="fire_due_follow_ups",
+                      seconds=settings.scheduler_scan_interval_s, replace_existing=True, next_run_time=utcnow())
+    scheduler.add_job("services.scheduler:scan_tenure_windows", "interval", id="scan_tenure_windows",
+                      seconds=max(settings.scheduler_scan_interval_s, 1) * 10, replace_existing=True,
+                      next_run_time=utcnow())
+    scheduler.start()
+    log.info("scheduler_started", holder=SchedulerRuntime.holder)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await SchedulerRuntime.producer.stop()
+        release_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder)
