@@ -9,6 +9,10 @@ from typing import Optional
 from schemas.topics import Topics
 
 
+def _optional_int(raw: Optional[str]) -> Optional[int]:
+    return int(raw) if raw else None
+
+
 def _int_list(raw: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split(",") if part.strip())
 
@@ -41,6 +45,17 @@ class Settings:
     worker_metrics_port: Optional[int] = None
     stall_after_s: float = 60.0      # a batch retrying longer than this makes /health say so
     relay_lease_s: float = 10.0      # how long a relay holds unsent outbox rows without renewing
+    # The notifier (README, "Notifications")
+    public_url: str = "http://127.0.0.1:8080"   # links in notifications point here
+    smtp_host: Optional[str] = None
+    smtp_port: int = 25
+    smtp_user: Optional[str] = None
+    smtp_password: Optional[str] = None
+    smtp_from: str = "talent-radar@localhost"
+    smtp_starttls: bool = False
+    notifier_metrics_port: Optional[int] = None
+    notifier_max_in_flight: int = 256
+    notifier_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -64,9 +79,19 @@ class Settings:
             session_timeout_s=float(env.get("RADAR_SESSION_TIMEOUT_S", cls.session_timeout_s)),
             heartbeat_interval_s=float(env.get("RADAR_HEARTBEAT_INTERVAL_S", cls.heartbeat_interval_s)),
             worker_id=env.get("RADAR_WORKER_ID") or None,
-            worker_metrics_port=int(env["RADAR_WORKER_METRICS_PORT"]) if env.get("RADAR_WORKER_METRICS_PORT") else None,
+            worker_metrics_port=_optional_int(env.get("RADAR_WORKER_METRICS_PORT")),
             stall_after_s=float(env.get("RADAR_STALL_AFTER_S", cls.stall_after_s)),
             relay_lease_s=float(env.get("RADAR_RELAY_LEASE_S", cls.relay_lease_s)),
+            public_url=env.get("RADAR_PUBLIC_URL", cls.public_url),
+            smtp_host=env.get("RADAR_SMTP_HOST") or None,
+            smtp_port=int(env.get("RADAR_SMTP_PORT", cls.smtp_port)),
+            smtp_user=env.get("RADAR_SMTP_USER") or None,
+            smtp_password=env.get("RADAR_SMTP_PASSWORD") or None,
+            smtp_from=env.get("RADAR_SMTP_FROM", cls.smtp_from),
+            smtp_starttls=env.get("RADAR_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            notifier_metrics_port=_optional_int(env.get("RADAR_NOTIFIER_METRICS_PORT")),
+            notifier_max_in_flight=int(env.get("RADAR_NOTIFIER_MAX_IN_FLIGHT", cls.notifier_max_in_flight)),
+            notifier_timeout_s=float(env.get("RADAR_NOTIFIER_TIMEOUT_S", cls.notifier_timeout_s)),
         )
         values.update(overrides)
         return cls(**values)

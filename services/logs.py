@@ -52,7 +52,8 @@ def stdlib_logging_config(level: str = "INFO") -> dict:
 
 def configure_logging(level: str = "INFO") -> None:
     logging.config.dictConfig(stdlib_logging_config(level if level in logging._nameToLevel else "INFO"))
-    for noisy in ("alembic", "aiokafka", "kafka", "apscheduler.scheduler", "apscheduler.executors.default"):
+    for noisy in ("alembic", "aiokafka", "kafka", "apscheduler.scheduler", "apscheduler.executors.default", "httpx",
+                  "httpcore", "mail.log"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, getattr(logging, level, logging.INFO)))
     structlog.configure(
         processors=[

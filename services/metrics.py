@@ -37,3 +37,12 @@ def record_batch(records, result) -> None:
         SIGNALS.labels(type=signal_type).inc(count)
     ALERTS.labels(type="match.alert").inc(result.alerts)
     ALERTS.labels(type="match.withdrawn").inc(result.withdrawals)
+
+# -- the notifier (served on RADAR_NOTIFIER_METRICS_PORT) --------------------------------
+DELIVERIES = Counter("radar_notifier_deliveries_total", "Delivery attempts by channel and outcome",
+                     ["channel", "outcome"])  # delivered, retry, failed
+DELIVERY_LATENCY = Histogram("radar_notifier_delivery_latency_seconds",
+                             "From the message's created_at to its delivery (instant deliveries)",
+                             buckets=(0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600))
+RETRY_BACKLOG = Gauge("radar_notifier_retry_backlog", "Deliveries waiting to be tried again")
+OLDEST_PENDING = Gauge("radar_notifier_oldest_pending_seconds", "Age of the oldest pending instant delivery")

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from services.cli import notifications
 from services.config import Settings
 from services.logs import configure_logging
 
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     command("up", cmd_up, "everything on one machine: local Kafka if none answers, migrations, topics, "
-                          "worker, scheduler and API, until Ctrl-C")
+                          "worker, scheduler, notifier and API, until Ctrl-C")
     command("worker", cmd_worker, "the stream worker (Faust): profile events, notes, role specs -> signals, alerts")
     command("scheduler", cmd_scheduler, "turns time into events: follow-ups due, tenure windows")
     api = command("api", cmd_api, "the HTTP API: /health, /metrics, alerts, candidates, shortlists")
@@ -90,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     shortlist = command("shortlist", cmd_shortlist, "the currently relevant candidates of a role, best first")
     shortlist.add_argument("role_id")
     shortlist.add_argument("--limit", type=int, default=10)
+
+    notifications.register(command)
 
     role = command("role", None, "create, change, pause, close, reopen or delete a role spec (via role-specs)")
     role_sub = role.add_subparsers(metavar="ACTION")
@@ -170,7 +173,7 @@ def cmd_up(args, settings: Settings) -> int:
     print(f"kafka {'started' if started else 'answering'} at {broker.bootstrap}", flush=True)
     upgrade(settings.database_url)
     asyncio.run(ensure_topics(settings))
-    children = [_spawn(name) for name in ("worker", "scheduler", "api")]
+    children = [_spawn(name) for name in ("worker", "scheduler", "notifier", "api")]
     print(f"radar is up: API at http://{settings.api_host}:{settings.api_port}  (Ctrl-C to stop)", flush=True)
     stopping = False
 

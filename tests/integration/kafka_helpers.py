@@ -25,6 +25,7 @@ class Deployment:
         self.workdir = workdir
         self.prefix = f"t{uuid.uuid4().hex[:8]}-"
         self.processes: list[subprocess.Popen] = []
+        self.extra_env: dict[str, str] = {}
 
     @property
     def env(self) -> dict[str, str]:
@@ -32,6 +33,7 @@ class Deployment:
         env.update(RADAR_KAFKA_BOOTSTRAP=self.bootstrap, RADAR_DATABASE_URL=self.database_url,
                    RADAR_TOPIC_PREFIX=self.prefix, RADAR_APP_ID=f"radar-{self.prefix}", RADAR_TOPIC_PARTITIONS="3",
                    RADAR_LOG_LEVEL="INFO", RADAR_BATCH_WITHIN_S="0.05", RADAR_SCHEDULER_SCAN_S="1")
+        env.update(self.extra_env)
         return env
 
     def create_topics(self) -> None:

@@ -133,3 +133,52 @@ def test_health_names_a_stalled_worker(api, sessions):
     checks = client.get("/health").json()["checks"]
     assert checks["workers"].startswith("worker-7: batch retrying for 1")
     assert 'radar_worker_stalled{worker="worker-7"} 1.0' in client.get("/metrics").text
+
+
+def test_subscriptions_are_created_listed_and_removed(api):
+    client, _ = api
+    created = client.post("/subscriptions", json={"channel": "webhook", "url": "https://hooks.example/radar",
+                                                  "secret": "whsec-0123456789abcdef", "roles": ["r-7"],
+                                                  "types": ["match.alert"], "min_fit": 0.7, "mode": "instant"})
+    assert created.status_code == 201
+    shown = created.json()
+    assert shown["id"].startswith("sub-") and shown["roles"] == ["r-7"] and shown["min_fit"] == 0.7
+    assert "secret" not in shown and shown["signed"] is True  # the secret never leaves the store
+    digest = client.post("/subscriptions", json={"channel": "email", "address": "lead@example.com", "mode": "digest",
+                                                 "digest": {"every": "day", "at": "08:00", "tz": "Europe/Berlin"}})
+    assert digest.status_code == 201 and digest.json()["digest"] == {"every": "day", "at": "08:00",
+                                                                     "tz": "Europe/Berlin"}
+    assert {s["id"] for s in client.get("/subscriptions").json()} == {shown["id"], digest.json()["id"]}
+    assert client.delete(f"/subscriptions/{shown['id']}").status_code == 200
+    assert client.delete(f"/subscriptions/{shown['id']}").status_code == 404
+    assert [s["id"] for s in client.get("/subscriptions").json()] == [digest.json()["id"]]
+
+
+@pytest.mark.parametrize("body,says", [
+    ({"channel": "pigeon", "url": "https://x.example"}, "channel"),
+    ({"channel": "webhook", "url": "nope", "secret": "whsec-0123456789abcdef"}, "url: must be an http(s) URL"),
+    ({"channel": "webhook", "url": "https://x.example"}, "needs a secret"),
+    ({"channel": "email", "address": "a@b.example", "mode": "digest", "digest": {"tz": "Atlantis/Capital"}},
+     "digest.tz: no such time zone"),
+])
+def test_bad_subscriptions_are_one_clear_422(api, body, says):
+    client, _ = api
+    response = client.post("/subscriptions", json=body)
+    assert response.status_code == 422 and says in response.json()["detail"]
+
+
+def test_failed_deliveries_are_listed_and_sent_again(api, sessions):
+    from services.adapters.store import notifications as store
+    from services.adapters.store.db import utcnow
+
+    client, _ = api
+    with sessions.begin() as session:
+        store.plan(session, [{"subscription_id": "sub-x", "key": "al-1", "channel": "webhook", "kind": "instant",
+                              "payload": {}, "status": "failed", "attempts": 3, "next_attempt_at": utcnow(),
+                              "created_at": utcnow(), "last_error": "HTTP 404"}])
+    [failed] = client.get("/deliveries?status=failed").json()
+    assert failed["last_error"] == "HTTP 404"
+    assert client.post(f"/deliveries/{failed['id']}/retry").json() == {"retrying": 1}
+    assert client.post(f"/deliveries/{failed['id']}/retry").status_code == 404  # not failed any more
+    assert client.get("/deliveries?status=pending").json()[0]["id"] == failed["id"]
+    assert client.get("/deliveries?status=bogus").status_code == 422

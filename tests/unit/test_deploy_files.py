@@ -20,7 +20,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 K8S_DIR = ROOT / "deploy" / "k8s"
 
-RADAR_SERVICES = ("worker", "scheduler", "api")
+RADAR_SERVICES = ("worker", "scheduler", "notifier", "api")
 REQUIRED_SERVICES = ("kafka", "postgres", "migrate", *RADAR_SERVICES)
 REQUIRED_ENV = ("RADAR_KAFKA_BOOTSTRAP", "RADAR_DATABASE_URL")
 

@@ -196,3 +196,60 @@ class WorkerHeartbeat(Base):
     last_batch_at: Mapped[Optional[datetime]]
     retrying_since: Mapped[Optional[datetime]]
     last_error: Mapped[Optional[str]] = mapped_column(String(300))
+
+
+class SubscriptionRow(Base):
+    """Who is told of what, and how (services.domain.notify.Subscription)."""
+    __tablename__ = "subscriptions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(2000))  # a URL, or an e-mail address
+    secret: Mapped[Optional[str]] = mapped_column(String(200))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)  # roles, owner, min_fit, min_readiness, types
+    mode: Mapped[str] = mapped_column(String(10))
+    digest: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
+    quiet_hours: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
+    # "api", or "role-owner": the default a role's owner gets (role_id says which role)
+    origin: Mapped[str] = mapped_column(String(20))
+    role_id: Mapped[Optional[str]] = mapped_column(Id)
+    created_at: Mapped[datetime]
+    # Removed subscriptions are kept, so a role owner's removed default is not made again.
+    deleted_at: Mapped[Optional[datetime]]
+
+
+class DeliveryRow(Base):
+    """One message (or one digest) for one subscription: written before it is sent, marked
+    after. (subscription_id, key) is unique: an alert is delivered once per subscription."""
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(300))  # the alert_id or signal_id; "digest:<period>"
+    channel: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # "instant" | "digest"
+    payload: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)  # the enriched message
+    status: Mapped[str] = mapped_column(String(12))  # "pending" | "delivered" | "failed"
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    first_attempt_at: Mapped[Optional[datetime]]
+    claimed_until: Mapped[Optional[datetime]]
+    last_error: Mapped[Optional[str]] = mapped_column(String(500))
+    message_created_at: Mapped[Optional[datetime]]  # the alert's created_at: delivery latency
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[Optional[datetime]]
+
+    __table_args__ = (
+        Index("ux_deliveries_subscription_key", "subscription_id", "key", unique=True),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+
+class DigestItem(Base):
+    """A message waiting in a subscription's digest for its period."""
+    __tablename__ = "digest_items"
+    subscription_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    period: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_digest_items_period", "subscription_id", "period"),)

@@ -1,0 +1,52 @@
+"""Subscriptions (who is told of what, and how) and the deliveries made to them."""
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from pydantic import ValidationError
+
+from services.api.deps import Api, api, unprocessable
+from services.app import subscriptions as use_cases
+from services.app.subscriptions import SubscriptionIn
+
+router = APIRouter(tags=["notifications"])
+
+
+@router.post("/subscriptions", status_code=201)
+def subscribe(body: dict[str, Any] = Body(...), ctx: Api = Depends(api)) -> dict[str, Any]:
+    try:
+        wanted = SubscriptionIn.model_validate(body)
+    except ValidationError as exc:
+        raise unprocessable(exc) from None
+    return use_cases.subscribe(ctx.sessions, wanted)
+
+
+@router.get("/subscriptions")
+def subscriptions(owner: Optional[str] = Query(None, max_length=320), ctx: Api = Depends(api)) -> list[dict[str, Any]]:
+    return use_cases.listed(ctx.sessions, owner)
+
+
+@router.delete("/subscriptions/{subscription_id}")
+def unsubscribe(subscription_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+    if not use_cases.unsubscribe(ctx.sessions, subscription_id[:40]):
+        raise HTTPException(404, f"no subscription {subscription_id[:40]!r}")
+    return {"deleted": subscription_id}
+
+
+@router.get("/deliveries")
+def deliveries(status: Optional[Literal["pending", "delivered", "failed"]] = None,
+               limit: int = Query(100, ge=1, le=1000), ctx: Api = Depends(api)) -> list[dict[str, Any]]:
+    return use_cases.deliveries(ctx.sessions, status, limit)
+
+
+@router.post("/deliveries/{delivery_id}/retry")
+def retry_one(delivery_id: int, ctx: Api = Depends(api)) -> dict[str, Any]:
+    if not use_cases.retry(ctx.sessions, delivery_id):
+        raise HTTPException(404, f"no failed delivery {delivery_id}")
+    return {"retrying": 1}
+
+
+@router.post("/deliveries/retry-failed")
+def retry_failed(ctx: Api = Depends(api)) -> dict[str, Any]:
+    return {"retrying": use_cases.retry(ctx.sessions, None)}

@@ -1,0 +1,75 @@
+"""Alerts, candidates, shortlists and role changes (published to role-specs)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+
+from schemas import Profile, ProfileEvent
+from schemas.topics import LOGICAL
+from services.adapters.store.db import utcnow
+from services.api.deps import Api, api, checked_id
+from services.app.read_models import candidate_context, recent_alerts, shortlist
+from services.app.role_admin import RoleAdminError, RoleNotFound, role_change_messages
+
+router = APIRouter()
+
+
+@router.get("/alerts", tags=["alerts"])
+def alerts(limit: int = Query(50, ge=1, le=1000), ctx: Api = Depends(api)) -> list[dict[str, Any]]:
+    return recent_alerts(ctx.sessions, limit)
+
+
+@router.get("/candidates/{candidate_id}", tags=["candidates"])
+def candidate(candidate_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+    candidate_id = checked_id("candidate_id", candidate_id)
+    context = candidate_context(ctx.sessions, candidate_id)
+    if context is None:
+        raise HTTPException(404, f"no candidate {candidate_id!r}")
+    return context
+
+
+@router.post("/candidates/{candidate_id}/do-not-contact", status_code=202, tags=["candidates"])
+async def do_not_contact(candidate_id: str, value: bool = Query(True), ctx: Api = Depends(api)) -> dict[str, Any]:
+    event = ProfileEvent(event_id=f"dnc-{uuid.uuid4()}", candidate_id=checked_id("candidate_id", candidate_id),
+                         source="radar-api", occurred_at=utcnow(), profile=Profile(do_not_contact=value))
+    await ctx.send(LOGICAL.profile_events, [(event.candidate_id, event.model_dump(mode="json", exclude_none=True))])
+    return {"accepted": True, "event_id": event.event_id}
+
+
+@router.get("/roles/{role_id}/shortlist", tags=["roles"])
+def role_shortlist(role_id: str, limit: int = Query(10, ge=1, le=200), ctx: Api = Depends(api)) -> dict[str, Any]:
+    result = shortlist(ctx.sessions, checked_id("role_id", role_id), limit)
+    if result is None:
+        raise HTTPException(404, f"no role {role_id!r}")
+    return result
+
+
+@router.put("/roles/{role_id}", status_code=202, tags=["roles"])
+async def put_role(role_id: str, spec: dict[str, Any] = Body(...), ctx: Api = Depends(api)) -> dict[str, Any]:
+    role_id = checked_id("role_id", role_id)
+    return await _role_action(ctx, "put", role_id, dict(spec, role_id=role_id))
+
+
+@router.post("/roles/{role_id}/{action}", status_code=202, tags=["roles"])
+async def role_action(role_id: str, action: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+    if action not in ("pause", "close", "reopen"):
+        raise HTTPException(404, "unknown action: pause, close or reopen")
+    return await _role_action(ctx, action, checked_id("role_id", role_id))
+
+
+@router.delete("/roles/{role_id}", status_code=202, tags=["roles"])
+async def delete_role(role_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+    return await _role_action(ctx, "delete", checked_id("role_id", role_id))
+
+
+async def _role_action(ctx: Api, action: str, role_id: str, spec=None) -> dict[str, Any]:
+    try:
+        key, value = role_change_messages(ctx.sessions, action, role_id, spec)
+    except RoleNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except RoleAdminError as exc:
+        raise HTTPException(422, str(exc)) from None
+    await ctx.send(LOGICAL.role_specs, [(key, value)])
+    return {"accepted": True, "role_id": key, "action": action}
