@@ -3,6 +3,7 @@ from schemas.events import (
     CandidateSignal,
     DeadLetter,
     InterviewNote,
+    LeadEvent,
     MatchAlert,
     MatchWithdrawn,
     Position,
@@ -15,7 +16,7 @@ from schemas.events import (
 from schemas.topics import LOGICAL, TOPIC_TABLE, Topics
 
 __all__ = [
-    "CandidateSignal", "DeadLetter", "InterviewNote", "MatchAlert", "MatchWithdrawn",
+    "CandidateSignal", "DeadLetter", "InterviewNote", "LeadEvent", "MatchAlert", "MatchWithdrawn",
     "Position", "Profile", "ProfileEvent", "Reason", "RoleSpec", "TimerEvent",
     "LOGICAL", "TOPIC_TABLE", "Topics",
 ]

@@ -42,6 +42,11 @@ ROLE_TERM_MAX = 120          # one must-have, location, domain, seniority or com
 ROLE_LIST_MAX_ITEMS = 100
 DESCRIPTION_MAX = 20_000
 
+# -- lead-events ------------------------------------------------------------------------
+ACTOR_MAX = 200              # who made a change (an e-mail address, a name, a key's name)
+ASSIGNEE_MAX = 200
+LEAD_NOTE_MAX = 2_000
+
 # -- internal (radar-timers) ------------------------------------------------------------
 TIMER_DETAIL_MAX_KEYS = 20
 TIMER_TEXT_MAX = 300

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -154,7 +154,7 @@ class TimerEvent(_InboundMessage):
     """Internal: the scheduler's way of telling the worker that time has passed."""
     event_id: Id
     candidate_id: Id
-    kind: Literal["revisit_due", "tenure_check"]
+    kind: Literal["revisit_due", "tenure_check", "snooze_ended"]
     due_at: UtcDatetime
     detail: dict[str, Any] = Field(default={}, max_length=B.TIMER_DETAIL_MAX_KEYS)
 
@@ -164,6 +164,36 @@ class TimerEvent(_InboundMessage):
         if any(isinstance(v, str) and len(v) > B.TIMER_TEXT_MAX for v in detail.values()):
             raise PydanticCustomError("timer_text", f"texts of at most {B.TIMER_TEXT_MAX} characters")
         return detail
+
+
+LEAD_STATUSES = ("new", "reviewed", "contacted", "replied", "handed_off", "interviewing", "hired",
+                 "not_a_fit", "snoozed", "rejected", "withdrawn_by_candidate")
+NOT_A_FIT_REASONS = ("wrong_level", "wrong_skills", "wrong_location", "not_interested", "other")
+
+
+class LeadEvent(_InboundMessage):
+    """A person's action on a (role, candidate) lead: a status, who it is handed to, a note."""
+    event_id: Id
+    role_id: Id
+    candidate_id: Id
+    status: Literal["new", "reviewed", "contacted", "replied", "handed_off", "interviewing", "hired",
+                    "not_a_fit", "snoozed", "rejected", "withdrawn_by_candidate"]
+    reason: Optional[Literal["wrong_level", "wrong_skills", "wrong_location", "not_interested", "other"]] = None
+    assignee: Optional[Text(B.ASSIGNEE_MAX)] = None
+    note: Optional[str] = Field(default=None, max_length=B.LEAD_NOTE_MAX)
+    until: Optional[date] = None
+    actor: Optional[Text(B.ACTOR_MAX)] = None
+    occurred_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _what_the_status_needs(self) -> "LeadEvent":
+        if self.status == "not_a_fit" and self.reason is None:
+            raise PydanticCustomError("reason", "not_a_fit needs a reason: " + ", ".join(NOT_A_FIT_REASONS))
+        if self.status == "snoozed" and self.until is None:
+            raise PydanticCustomError("until", "snoozed needs until (a date, YYYY-MM-DD)")
+        if self.status == "handed_off" and not self.assignee:
+            raise PydanticCustomError("assignee", "handed_off needs an assignee")
+        return self
 
 
 class CandidateSignal(_Outbound):

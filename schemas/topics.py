@@ -1,6 +1,7 @@
 """Every topic, once: its logical name, which way it flows, what its key is, what it carries.
 
-The first eight rows are the public contract; `radar-timers` and `radar-rekeyed` are
+The first seven rows and lead-events are the public contract (candidate-erasures comes with
+the production-safety work); `radar-timers` and `radar-rekeyed` are
 internal. A deployment may put every topic under a prefix (RADAR_TOPIC_PREFIX, read by
 services.config.Settings): `Topics(prefix)` gives the physical names, `LOGICAL` the
 contract's. Topic creation, decoding, the CLI's keys, consumer lag and the JSON Schema
@@ -17,6 +18,7 @@ from schemas.events import (
     CandidateSignal,
     DeadLetter,
     InterviewNote,
+    LeadEvent,
     MatchAlert,
     MatchWithdrawn,
     ProfileEvent,
@@ -46,6 +48,7 @@ TOPIC_TABLE: tuple[TopicSpec, ...] = (
     TopicSpec("candidate-signals", "out", "candidate_id", (CandidateSignal,)),
     TopicSpec("match-alerts", "out", "role_id", (MatchAlert, MatchWithdrawn)),
     TopicSpec("dead-letters", "out", None, (DeadLetter,)),
+    TopicSpec("lead-events", "in", "candidate_id", (LeadEvent,)),
     # The scheduler turns time into events here; the worker consumes them.
     TopicSpec("radar-timers", "internal", "candidate_id", (TimerEvent,)),
     # Candidate events whose Kafka key was not their candidate_id, re-keyed so that each
@@ -71,6 +74,7 @@ class Topics:
     candidate_signals: str
     match_alerts: str
     dead_letters: str
+    lead_events: str
     timers: str
     rekeyed: str
 

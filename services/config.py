@@ -55,6 +55,7 @@ class Settings:
     smtp_starttls: bool = False
     notifier_metrics_port: Optional[int] = None
     notifier_max_in_flight: int = 256
+    notifier_per_target: int = 8     # connections at a time to one host (or the mail server)
     notifier_timeout_s: float = 10.0
 
     @classmethod
@@ -91,6 +92,7 @@ class Settings:
             smtp_starttls=env.get("RADAR_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
             notifier_metrics_port=_optional_int(env.get("RADAR_NOTIFIER_METRICS_PORT")),
             notifier_max_in_flight=int(env.get("RADAR_NOTIFIER_MAX_IN_FLIGHT", cls.notifier_max_in_flight)),
+            notifier_per_target=int(env.get("RADAR_NOTIFIER_PER_TARGET", cls.notifier_per_target)),
             notifier_timeout_s=float(env.get("RADAR_NOTIFIER_TIMEOUT_S", cls.notifier_timeout_s)),
         )
         values.update(overrides)

@@ -14,6 +14,8 @@ SIGNALS = Counter("radar_signals_total", "Signals detected", ["type"])
 ALERTS = Counter("radar_alerts_total", "Match alerts written to the outbox", ["type"])
 REKEYED = Counter("radar_rekeyed_total", "Candidate events forwarded to radar-rekeyed (key was not the candidate_id)")
 OUTBOX_PUBLISHED = Counter("radar_outbox_published_total", "Outbox messages acknowledged by Kafka", ["topic"])
+LEAD_CHANGES = Counter("radar_lead_changes_total", "Lead status changes applied (the funnel's moves)", ["status"])
+HELD_BACK = Counter("radar_alerts_held_back_total", "Alerts held back by a lead's feedback", ["because"])
 OUTBOX_REFUSED = Counter("radar_outbox_refused_total",
                          "Outbox messages the broker refused for good (replaced by a small dead letter)")
 RELAY_FOUND_PUBLISHED = Counter("radar_relay_found_published_total",
@@ -35,6 +37,10 @@ def record_batch(records, result) -> None:
     OUTCOMES.labels(outcome="dead_letter").inc(result.dead_letters)
     for signal_type, count in result.counts_by_type.items():
         SIGNALS.labels(type=signal_type).inc(count)
+    for status, count in result.lead_changes.items():
+        LEAD_CHANGES.labels(status=status).inc(count)
+    for because, count in result.held_back.items():
+        HELD_BACK.labels(because=because).inc(count)
     ALERTS.labels(type="match.alert").inc(result.alerts)
     ALERTS.labels(type="match.withdrawn").inc(result.withdrawals)
 

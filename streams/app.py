@@ -21,6 +21,7 @@ from typing import Awaitable, Callable, Optional, TypeVar
 import faust
 from aiokafka import AIOKafkaProducer
 
+from schemas.topics import CANDIDATE_TOPICS
 from services import metrics
 from services.adapters.kafka.records import ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, from_rekeyed
 from services.adapters.kafka.relay import Relay, refused_for_good
@@ -75,8 +76,7 @@ class Worker:
             consumer_group_instance_id=s.worker_id,
         )
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-        candidate_topics = app.topic(TOPICS.profile_events, TOPICS.interview_notes, TOPICS.timers,
-                                     TOPICS.rekeyed, **raw)
+        candidate_topics = app.topic(*(TOPICS.physical(name) for name in CANDIDATE_TOPICS), TOPICS.rekeyed, **raw)
         role_topic = app.topic(TOPICS.role_specs, **raw)
 
         @app.agent(candidate_topics, name="candidate-events")

@@ -5,7 +5,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.adapters.store.db import make_engine, make_session_factory
-from services.api import notifications, ops, routes
+from services.api import notifications, ops, routes, triage
 from services.api.deps import Api, Publish
 from services.config import Settings
 
@@ -26,6 +26,6 @@ def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
             return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES:,} bytes"}, status_code=413)
         return await call_next(request)
 
-    for router in (ops.router, routes.router, notifications.router):
+    for router in (ops.router, routes.router, notifications.router, triage.router):
         app.include_router(router)
     return app

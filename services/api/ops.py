@@ -108,7 +108,7 @@ def _workers(sessions, settings: Settings) -> list[dict[str, Any]]:
 
 
 def store_registry(sessions, settings: Settings) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=True)  # this app's store, read at scrape time
+    registry = CollectorRegistry(auto_describe=False)  # read at scrape time only, not when the app starts
     registry.register(StoreCollector(sessions, settings.stall_after_s))
     return registry
 

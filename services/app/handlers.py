@@ -14,25 +14,28 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from schemas import CandidateSignal, InterviewNote, ProfileEvent, TimerEvent
+from schemas import CandidateSignal, InterviewNote, LeadEvent, ProfileEvent, TimerEvent
 from schemas.events import as_utc
 from schemas.topics import LOGICAL
+from services.app.lead_handler import decide_lead, decide_snooze_end
+from services.app.pairs import settle_pair
 from services.config import DEFAULT_TENURE_WINDOWS_MONTHS
-from services.domain.context import CandidateContext, Facts, Interest, PairState, Snapshot
+from services.domain.context import CandidateContext, Facts, Interest, Snapshot
 from services.domain.detectors import (
     DetectedSignal,
     current_employer,
     detect_profile_signals,
     unsignalled_tenure_window,
 )
-from services.domain.effects import Effects, FollowUpRecord, NewSkill, NoteRecord, SignalRecord
-from services.domain.matcher import CandidateFacts, Role, RoleIndex, SkillFact, evaluate, evaluate_candidate
+from services.domain.effects import Effects, FollowUpRecord, LeadUpdate, NewSkill, NoteRecord, SignalRecord
+from services.domain.leads import lifted
+from services.domain.matcher import Role, RoleIndex, SkillFact, evaluate, evaluate_candidate
 from services.domain.notes import extract_note
 from services.domain.places import indexed_places, place_parts
 from services.domain.profile import SourcedSnapshot, merge_snapshots
 from services.domain.readiness import estimate
 from services.domain.reasons import describe_signal
-from services.domain.transitions import Outgoing, Trigger, settle, stable_id
+from services.domain.transitions import Outgoing, Trigger, stable_id
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ def decide_note(context: CandidateContext, note: InterviewNote, roles: RoleIndex
 
 def decide_timer(context: CandidateContext, timer: TimerEvent, roles: RoleIndex, now: datetime,
                  rules: Rules = Rules()) -> Effects:
+    if timer.kind == "snooze_ended":
+        return decide_snooze_end(context, timer, roles, now)
     facts, signals, evidence = context.facts, [], ""
     if timer.kind == "revisit_due":
         due_on = timer.due_at.date().isoformat()
@@ -169,17 +174,22 @@ def conclude(before: CandidateContext, context: CandidateContext, effects: Effec
                         for r in effects.signals]
     trigger = Trigger(said.event_id, [s.type for s in signals], [describe_signal(s) for s in signals],
                       until_now=_until_now(before, now))
-    pairs = dict(after.pairs)
+    pairs, leads = dict(after.pairs), dict(after.leads)
+    for lead in list(leads.values()):  # a signal that touches a role lifts a not_a_fit hold on it
+        role = roles.get(lead.role_id)
+        freed = lifted(lead, role, signals) if role is not None else None
+        if freed is not None:
+            leads[lead.role_id] = freed
+            effects.leads.append(LeadUpdate(freed, new=False))
     for evaluation in evaluate_candidate(roles, after.matcher_facts, after.relevant_roles(), now):
         role_id = evaluation.role.role_id
-        update, message = settle(evaluation.role, after.candidate_id, pairs.get(role_id), evaluation,
-                                 after.readiness, trigger, now, LOGICAL.match_alerts)
-        if update is not None:
-            pairs[role_id] = update.state
-            effects.pairs.append(update)
-        if message is not None:
-            effects.messages.append(message)
-    effects.context = replace(after, pairs=MappingProxyType(pairs)) if effects.pairs else after
+        state, lead = settle_pair(evaluation.role, after.candidate_id, pairs.get(role_id), leads.get(role_id),
+                                  evaluation, after.readiness, trigger, now, effects)
+        if state is not None:
+            pairs[role_id] = state
+        if lead is not None:
+            leads[role_id] = lead
+    effects.context = replace(after, pairs=MappingProxyType(pairs), leads=MappingProxyType(leads))
     return effects
 
 
@@ -208,33 +218,10 @@ def signal_message(record: SignalRecord) -> dict[str, Any]:
                            occurred_at=record.occurred_at, detected_at=record.detected_at).model_dump(mode="json")
 
 
-# -- role-specs -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RoleCandidate:
-    """A candidate a role change may affect: what the matcher needs, and the pair's state."""
-    candidate_id: str
-    facts: CandidateFacts
-    pair: Optional[PairState]
-
-
-def decide_role(candidates: Sequence[RoleCandidate], role: Role, trigger: Trigger, now: datetime) -> Effects:
-    """A role created, changed, paused, closed, reopened or deleted, settled for one chunk of
-    the candidates it can affect (those that could meet it, and those relevant to it now)."""
-    effects = Effects()
-    for candidate in candidates:
-        update, message = settle(role, candidate.candidate_id, candidate.pair, evaluate(role, candidate.facts, now),
-                                 candidate.facts.readiness, trigger, now, LOGICAL.match_alerts)
-        if update is not None:
-            effects.pairs.append(update)
-        if message is not None:
-            effects.messages.append(message)
-    return effects
-
-
 # One table: which handler decides which event.
 CANDIDATE_HANDLERS: dict[type, Callable[..., Effects]] = {
     ProfileEvent: decide_profile,
     InterviewNote: decide_note,
     TimerEvent: decide_timer,
+    LeadEvent: decide_lead,
 }

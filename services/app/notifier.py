@@ -9,8 +9,7 @@ after. `deliver` sends one claimed delivery and records the attempt's outcome.
 """
 from __future__ import annotations
 
-import re
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, Optional
 
 from sqlalchemy import select
@@ -23,7 +22,7 @@ from services.adapters.store import notifications as store
 from services.adapters.store.db import utcnow
 from services.adapters.store.models import Candidate, MatchState, RoleSpecRow
 from services.domain.notify import (
-    Digest,
+    OWNER_ADDRESS,
     Notice,
     Outcome,
     Subscription,
@@ -31,20 +30,11 @@ from services.domain.notify import (
     first_attempt_at,
     matches,
     next_attempt,
+    owner_default,
 )
-from services.domain.transitions import stable_id
 from services.logs import get_logger
 
 log = get_logger("radar.notifier")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-OWNER_DIGEST = Digest("day", time(8, 0), "UTC")
-
-
-def owner_default(role_id: str, owner: str) -> Subscription:
-    """What a role's owner gets unless they change it: the role's alerts, by e-mail, daily."""
-    return Subscription(id=stable_id("own", role_id, owner.lower())[:40], channel="email", target=owner,
-                        roles=(role_id,), types=("match.alert",), mode="digest", digest=OWNER_DIGEST)
-
 
 class Notifier:
     def __init__(self, sessions: sessionmaker[Session], public_url: str, clock: Callable[[], datetime] = utcnow,
@@ -63,7 +53,7 @@ class Notifier:
             roles = _roles(session, {m["role_id"] for m in messages if m.get("role_id")})
             people = _candidates(session, {m["candidate_id"] for m in messages})
             for role_id, (_, owner) in roles.items():
-                if owner and _EMAIL.match(owner):
+                if owner and OWNER_ADDRESS.match(owner):
                     store.ensure_subscription(session, owner_default(role_id, owner), now, "role-owner", role_id)
             subscriptions = store.active_subscriptions(session)
             rows, items = [], []

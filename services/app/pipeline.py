@@ -17,14 +17,16 @@ from typing import Callable, Optional
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import RoleSpec
+from schemas.events import as_utc
 from schemas.topics import LOGICAL, Topics
 from services.adapters.kafka.records import RawRecord
 from services.adapters.store import queries
 from services.adapters.store.db import utcnow
-from services.adapters.store.loaders import chunks, load_contexts, load_facts, load_pairs
+from services.adapters.store.loaders import chunks, load_contexts, load_facts, load_leads, load_pairs
 from services.adapters.store.writer import BatchWriter
 from services.app.decoding import Rejected, RoleTombstone, dead_letter, decode, decode_safely
-from services.app.handlers import CANDIDATE_HANDLERS, RoleCandidate, Rules, decide_role
+from services.app.handlers import CANDIDATE_HANDLERS, Rules
+from services.app.pairs import RoleCandidate, decide_role
 from services.config import DEFAULT_TENURE_WINDOWS_MONTHS, TOPICS
 from services.domain.context import CandidateContext
 from services.domain.effects import Effects
@@ -48,12 +50,16 @@ class BatchResult:
     alerts: int = 0
     withdrawals: int = 0
     counts_by_type: dict[str, int] = field(default_factory=dict)
+    lead_changes: dict[str, int] = field(default_factory=dict)   # by new status
+    held_back: dict[str, int] = field(default_factory=dict)      # by kind: not_a_fit, snoozed, closed
 
     def add(self, other: "BatchResult") -> None:
         for name in ("processed", "duplicates", "stale", "dead_letters", "signals", "alerts", "withdrawals"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for key, value in other.counts_by_type.items():
-            self.counts_by_type[key] = self.counts_by_type.get(key, 0) + value
+        for mine, theirs in ((self.counts_by_type, other.counts_by_type), (self.lead_changes, other.lead_changes),
+                             (self.held_back, other.held_back)):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
 
     def count(self, effects: Effects) -> None:
         self.signals += len(effects.signals)
@@ -61,6 +67,11 @@ class BatchResult:
             self.counts_by_type[record.type] = self.counts_by_type.get(record.type, 0) + 1
         self.alerts += effects.alerts
         self.withdrawals += effects.withdrawals
+        for update in effects.leads:
+            if update.change is not None:
+                self.lead_changes[update.change.status] = self.lead_changes.get(update.change.status, 0) + 1
+        for held in effects.held_back:
+            self.held_back[held.kind] = self.held_back.get(held.kind, 0) + 1
 
 
 class Pipeline:
@@ -149,11 +160,12 @@ class Pipeline:
 
     def refresh_roles(self, session: Session) -> None:
         """Pull role specs changed since this worker last looked (one indexed query)."""
-        for role_id, spec, deleted, revision in queries.roles_changed_since(session, self.role_revision_seen):
+        for role_id, spec, deleted, revision, changed_at in queries.roles_changed_since(session,
+                                                                                        self.role_revision_seen):
             if deleted:
                 self.roles.remove(role_id)
             else:
-                self.roles.upsert(Role.from_spec(RoleSpec.model_validate(spec)))
+                self.roles.upsert(Role.from_spec(RoleSpec.model_validate(spec), as_utc(changed_at)))
             self.role_revision_seen = max(self.role_revision_seen, revision)
 
 
@@ -201,15 +213,18 @@ class Batch:
     def apply(self, record: RawRecord, item) -> None:
         handler = CANDIDATE_HANDLERS.get(type(item))
         if handler is not None:
-            self.apply_candidate_event(handler, item)
+            self.apply_candidate_event(record, handler, item)
         elif isinstance(item, RoleSpec):
             self.apply_role(item.role_id, item, item.event_id or f"{record.position}")
         elif isinstance(item, RoleTombstone):
             self.apply_role(item.role_id, None, f"tombstone {record.position}")
 
-    def apply_candidate_event(self, handler, event) -> None:
+    def apply_candidate_event(self, record: RawRecord, handler, event) -> None:
         context = self.contexts[event.candidate_id]
         effects = handler(context, event, self.p.roles, self.now, self.p.rules)
+        if effects.rejected:
+            self.reject(record, effects.rejected)
+            return
         if effects.stale:
             self.result.stale += 1
             log.info("stale_snapshot_ignored", event_id=event.event_id, candidate_id=event.candidate_id)
@@ -253,7 +268,7 @@ class Batch:
             self.p.roles.remove(role_id)
             role = closed_role(role_id, "deleted")
         else:
-            role = Role.from_spec(spec)
+            role = Role.from_spec(spec, changed_at=self.now)
             self.p.roles.upsert(role)
         self.p.role_revision_seen = max(self.p.role_revision_seen, revision)
         candidate_ids = queries.candidates_for_role(self.session, role) if role.status == "open" else []
@@ -272,23 +287,30 @@ class Batch:
         one, else plain rows (no context: the role path changes none)."""
         stored = [cid for cid in candidate_ids if cid not in self.contexts]
         facts, pairs = load_facts(self.session, stored), load_pairs(self.session, role.role_id, stored)
+        leads = load_leads(self.session, stored, role.role_id)
         found = []
         for cid in candidate_ids:
             if cid in self.contexts:
                 live = self.contexts[cid]
-                found.append(RoleCandidate(cid, live.matcher_facts, live.pairs.get(role.role_id)))
+                found.append(RoleCandidate(cid, live.matcher_facts, live.pairs.get(role.role_id),
+                                           live.leads.get(role.role_id)))
             elif cid in facts:
-                found.append(RoleCandidate(cid, facts[cid], pairs.get(cid)))
+                found.append(RoleCandidate(cid, facts[cid], pairs.get(cid), leads.get(cid, {}).get(role.role_id)))
         return found
 
     def follow_live_contexts(self, effects: Effects) -> None:
-        """Pairs this batch's candidates entered or left through a role change: their contexts
-        must know, for the events after it in the batch."""
+        """Pairs this batch's candidates entered or left through a role change, and leads it
+        started: their contexts must know, for the events after it in the batch."""
         for change in effects.pairs:
             context = self.contexts.get(change.candidate_id)
             if context is not None:
                 pairs = MappingProxyType({**context.pairs, change.role_id: change.state})
                 self.contexts[change.candidate_id] = replace(context, pairs=pairs)
+        for update in effects.leads:
+            context = self.contexts.get(update.lead.candidate_id)
+            if context is not None:
+                leads = MappingProxyType({**context.leads, update.lead.role_id: update.lead})
+                self.contexts[update.lead.candidate_id] = replace(context, leads=leads)
 
 
 def idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:

@@ -10,6 +10,7 @@ from schemas import RoleSpec
 from schemas.events import as_utc
 from services.adapters.store.loaders import load_facts
 from services.adapters.store.models import (
+    AlertRow,
     Candidate,
     CandidateSkill,
     FollowUp,
@@ -19,7 +20,6 @@ from services.adapters.store.models import (
     RoleSpecRow,
     Signal,
 )
-from services.config import TOPICS
 from services.domain.matcher import Role, explain
 from services.domain.taxonomy import skill_label
 
@@ -83,7 +83,12 @@ def shortlist(sessions: sessionmaker[Session], role_id: str, limit: int = 10) ->
 
 
 def recent_alerts(sessions: sessionmaker[Session], limit: int = 50) -> list[dict[str, Any]]:
+    """The latest alerts and withdrawals (kept for good in `alerts`), each saying whether the
+    relay has published it yet."""
     with sessions() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == TOPICS.match_alerts)
-                               .order_by(desc(OutboxMessage.id)).limit(limit)).all()
-        return [dict(r.payload, published=r.sent_at is not None) for r in rows]
+        rows = session.execute(
+            select(AlertRow.payload, OutboxMessage.sent_at, OutboxMessage.id)
+            .outerjoin(OutboxMessage, OutboxMessage.message_id == AlertRow.alert_id)
+            .order_by(desc(AlertRow.created_at), desc(AlertRow.alert_id)).limit(limit)).all()
+        return [dict(payload, published=sent_at is not None or outbox_id is None)
+                for payload, sent_at, outbox_id in rows]

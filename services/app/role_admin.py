@@ -8,8 +8,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import RoleSpec
+from services.adapters.store.db import utcnow
 from services.adapters.store.models import RoleSpecRow
+from services.adapters.store.notifications import ensure_subscription
 from services.app.decoding import describe_validation_error
+from services.domain.notify import OWNER_ADDRESS, owner_default
 
 
 class RoleAdminError(ValueError):
@@ -39,6 +42,7 @@ def role_change_messages(sessions: sessionmaker[Session], action: str, role_id: 
     """(key, value) to send: a whole new spec for put/pause/close/reopen, None (tombstone) for delete."""
     if action == "put":
         data = validated_spec(spec or {})
+        subscribe_owner(sessions, data["role_id"], data.get("owner"))
         return data["role_id"], data
     with sessions() as session:
         row = session.get(RoleSpecRow, role_id)
@@ -50,3 +54,12 @@ def role_change_messages(sessions: sessionmaker[Session], action: str, role_id: 
     status = {"pause": "paused", "close": "closed", "reopen": "open"}[action]
     current.update(status=status, event_id=None)
     return role_id, validated_spec(current)
+
+
+def subscribe_owner(sessions: sessionmaker[Session], role_id: str, owner: Optional[str]) -> None:
+    """A role's owner gets its alerts by e-mail, as a daily digest, from the start (they may
+    change or remove that subscription; a removed one is not made again). The notifier does
+    the same for roles that arrive through Kafka, at their first alert."""
+    if owner and OWNER_ADDRESS.match(owner):
+        with sessions.begin() as session:
+            ensure_subscription(session, owner_default(role_id, owner), utcnow(), "role-owner", role_id)

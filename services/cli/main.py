@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from services.cli import notifications
+from services.cli import notifications, triage
 from services.config import Settings
 from services.logs import configure_logging
 
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     shortlist.add_argument("--limit", type=int, default=10)
 
     notifications.register(command)
+    triage.register(command)
 
     role = command("role", None, "create, change, pause, close, reopen or delete a role spec (via role-specs)")
     role_sub = role.add_subparsers(metavar="ACTION")

@@ -11,6 +11,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from services.domain.leads import Lead
 from services.domain.matcher import CandidateFacts, SkillFact
 
 EMPTY: Mapping = MappingProxyType({})
@@ -86,6 +87,7 @@ class PairState:
     readiness: float
     transitions: int
     last_alert_id: Optional[str]
+    silent: bool = False  # entered relevance with its alert held back (a lead's feedback): no withdrawal either
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class CandidateContext:
     readiness: float = 0.0
     readiness_reasons: tuple[str, ...] = ()
     pairs: Mapping[str, PairState] = field(default_factory=lambda: EMPTY)          # by role id: every pair ever relevant
+    leads: Mapping[str, Lead] = field(default_factory=lambda: EMPTY)               # by role id: pairs people act on
 
     @cached_property
     def matcher_facts(self) -> CandidateFacts:

@@ -5,21 +5,15 @@ sees. A candidate's first snapshot only builds the context: no detector fires on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Optional
 
 from services.domain import ladder
 from services.domain.context import Facts
 from services.domain.profile import company_key, tenure_months
+from services.domain.signals import DetectedSignal
 
 View = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class DetectedSignal:
-    type: str
-    detail: dict[str, Any]
 
 
 def _current(view: View) -> dict[str, Any]:

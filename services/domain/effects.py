@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from services.domain.context import CandidateContext, Snapshot
+from services.domain.leads import Lead, LeadChange
 from services.domain.transitions import Outgoing, PairUpdate
 
 
@@ -57,6 +58,25 @@ class FollowUpRecord:
     surface: str
 
 
+@dataclass(frozen=True)
+class LeadUpdate:
+    lead: Lead
+    new: bool                           # no row yet
+    change: Optional[LeadChange] = None  # the line its history gains, if any
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """An alert that did not go out because of what people said of the lead."""
+    role_id: str
+    candidate_id: str
+    alert_id: str
+    reason: str
+    event_id: str
+    at: datetime
+    kind: str = "not_a_fit"  # not_a_fit | snoozed | closed
+
+
 @dataclass
 class Effects:
     """The outcome of one event for one candidate (or of one role change for a chunk of them)."""
@@ -71,7 +91,11 @@ class Effects:
     signals: list[SignalRecord] = field(default_factory=list)
     pairs: list[PairUpdate] = field(default_factory=list)
     messages: list[Outgoing] = field(default_factory=list)
+    leads: list[LeadUpdate] = field(default_factory=list)
+    held_back: list[HeldBack] = field(default_factory=list)
     stale: bool = False                             # an older snapshot than one applied: nothing changes
+    candidate_changed: bool = True                  # False: the candidate's own row stays as it is (a lead event)
+    rejected: Optional[str] = None                  # the event cannot be applied: dead-letter it with this
 
     @property
     def alerts(self) -> int:

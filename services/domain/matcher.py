@@ -41,6 +41,7 @@ class Role:
     domains: frozenset[str]
     exclude_companies: frozenset[str]
     threshold: float
+    changed_at: Optional[datetime] = field(default=None, compare=False)  # when this spec was stored
     # Derived once per spec, so that scoring a pair does no parsing or folding:
     must_set: frozenset[str] = field(init=False, repr=False, compare=False)
     wanted: tuple[str, ...] = field(init=False, repr=False, compare=False)      # must-haves, then nice-to-haves
@@ -59,7 +60,7 @@ class Role:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def from_spec(cls, spec: RoleSpec) -> "Role":
+    def from_spec(cls, spec: RoleSpec, changed_at: Optional[datetime] = None) -> "Role":
         return cls(
             role_id=spec.role_id, status=spec.status, title=spec.title,
             must_have=tuple(dict.fromkeys(normalize_skill(s) for s in spec.must_have)),
@@ -68,7 +69,7 @@ class Role:
             min_years=spec.min_years, locations=tuple(spec.locations), remote=spec.remote,
             domains=frozenset(d.strip().lower() for d in spec.domains),
             exclude_companies=frozenset(filter(None, (company_key(c) for c in spec.exclude_companies))),
-            threshold=spec.threshold,
+            threshold=spec.threshold, changed_at=changed_at,
         )
 
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Optional, Sequence
 from zoneinfo import ZoneInfo
+
+from services.domain.transitions import stable_id
 
 MESSAGE_TYPES = ("match.alert", "match.withdrawn", "revisit_due")
 CHANNELS = ("webhook", "slack", "email")
@@ -67,6 +70,17 @@ class Notice:
     fit: Optional[float]
     readiness: Optional[float]
     candidate_roles: tuple[tuple[str, Optional[str], float], ...] = ()  # (role id, owner, fit): revisit_due
+
+
+OWNER_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # a role owner who is an e-mail address
+OWNER_DIGEST = Digest("day", time(8, 0), "UTC")
+
+
+def owner_default(role_id: str, owner: str) -> Subscription:
+    """What a role's owner gets unless they change it: the role's alerts, by e-mail, daily.
+    Its id is derived, so it is made once; a removed one is not made again."""
+    return Subscription(id=stable_id("own", role_id, owner.lower()), channel="email", target=owner,
+                        roles=(role_id,), types=("match.alert",), mode="digest", digest=OWNER_DIGEST)
 
 
 def matches(subscription: Subscription, notice: Notice) -> bool:

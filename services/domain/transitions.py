@@ -65,36 +65,59 @@ class Trigger:
     until_now: Optional[Callable[[Role], list[str]]] = None
 
 
+@dataclass(frozen=True)
+class Settled:
+    update: Optional[PairUpdate] = None   # what to store of the pair (None: nothing changed)
+    message: Optional[Outgoing] = None    # the alert or withdrawal to publish
+    held_back: Optional[str] = None       # why its alert did not go out
+
+
 def settle(role: Role, candidate_id: str, previous: Optional[PairState], evaluation: Evaluation, readiness: float,
-           trigger: Trigger, now: datetime, topic: str) -> tuple[Optional[PairUpdate], Optional[Outgoing]]:
-    """The pair's new state and the message it sends (an alert on entering, a withdrawal on
-    leaving), or (None, None) when nothing is to be written: the most common case."""
+           trigger: Trigger, now: datetime, topic: str, hold_back: Optional[str] = None) -> Settled:
+    """The pair's new state and the message it sends: an alert on entering, a withdrawal on
+    leaving; nothing to write when it stays as it was (the most common case). With
+    `hold_back` (a lead's feedback), a pair enters silently: no alert, and no withdrawal when
+    it leaves again."""
     if previous is None and not evaluation.relevant:
-        return None, None  # never relevant: nothing to remember
+        return Settled()  # never relevant: nothing to remember
     step = transition(previous, evaluation.relevant)
     if step is None and previous.fit == evaluation.fit and previous.readiness == readiness:
-        return None, None
+        return Settled()
     base = replace(previous or NEVER_RELEVANT, fit=evaluation.fit, readiness=readiness)
     # Words are built only when the pair enters or its score moved.
     reasons = tuple(evaluation.reasons) if evaluation.relevant else None
     if step is None:
-        return PairUpdate(role.role_id, candidate_id, base, new=False, reasons=reasons), None
+        return Settled(PairUpdate(role.role_id, candidate_id, base, new=False, reasons=reasons))
     transitions = base.transitions + 1
+    new = previous is None
+    if step == "enter" and hold_back:
+        state = replace(base, relevant=True, transitions=transitions, silent=True)
+        return Settled(PairUpdate(role.role_id, candidate_id, state, new, reasons, now), None, hold_back)
     if step == "enter":
-        alert_id = stable_id("al", role.role_id, candidate_id, transitions)
-        state = replace(base, relevant=True, transitions=transitions, last_alert_id=alert_id)
-        change = list(trigger.change) + (trigger.until_now(role) if trigger.until_now else [])
-        message = MatchAlert(alert_id=alert_id, role_id=role.role_id, candidate_id=candidate_id,
-                             fit=evaluation.fit, readiness=readiness,
-                             reasons=[{"kind": "change", "text": text} for text in change] + list(evaluation.reasons),
-                             signals=sorted(set(trigger.signal_types)), triggered_by=trigger.event_id, created_at=now)
-    else:
-        state = replace(base, relevant=False, transitions=transitions)
-        # What the event changed, then which constraint now fails.
-        texts = list(dict.fromkeys([*trigger.change, *evaluation.failed]))
-        message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, candidate_id, transitions),
-                                 withdraws_alert_id=base.last_alert_id, role_id=role.role_id,
-                                 candidate_id=candidate_id, reasons=[{"kind": "change", "text": t} for t in texts],
-                                 triggered_by=trigger.event_id, created_at=now)
-    update = PairUpdate(role.role_id, candidate_id, state, new=previous is None, reasons=reasons, changed_at=now)
-    return update, Outgoing(topic, role.role_id, message.alert_id, message.model_dump(mode="json"))
+        return enter(role, candidate_id, base, evaluation, readiness, trigger, now, topic, new, reasons)
+    state = replace(base, relevant=False, transitions=transitions, silent=False)
+    update = PairUpdate(role.role_id, candidate_id, state, new=new, reasons=reasons, changed_at=now)
+    if base.silent:
+        return Settled(update)  # its alert never went out: nothing to withdraw
+    # What the event changed, then which constraint now fails.
+    texts = list(dict.fromkeys([*trigger.change, *evaluation.failed]))
+    message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, candidate_id, transitions),
+                             withdraws_alert_id=base.last_alert_id, role_id=role.role_id,
+                             candidate_id=candidate_id, reasons=[{"kind": "change", "text": t} for t in texts],
+                             triggered_by=trigger.event_id, created_at=now)
+    return Settled(update, Outgoing(topic, role.role_id, message.alert_id, message.model_dump(mode="json")))
+
+
+def enter(role: Role, candidate_id: str, base: PairState, evaluation: Evaluation, readiness: float,
+          trigger: Trigger, now: datetime, topic: str, new: bool = False, reasons: Optional[tuple] = None) -> Settled:
+    """An alert: the pair enters relevance (or, after a snooze, is brought up again)."""
+    transitions = base.transitions + 1
+    alert_id = stable_id("al", role.role_id, candidate_id, transitions)
+    state = replace(base, relevant=True, transitions=transitions, last_alert_id=alert_id, silent=False)
+    change = list(trigger.change) + (trigger.until_now(role) if trigger.until_now else [])
+    message = MatchAlert(alert_id=alert_id, role_id=role.role_id, candidate_id=candidate_id,
+                         fit=evaluation.fit, readiness=readiness,
+                         reasons=[{"kind": "change", "text": text} for text in change] + list(evaluation.reasons),
+                         signals=sorted(set(trigger.signal_types)), triggered_by=trigger.event_id, created_at=now)
+    update = PairUpdate(role.role_id, candidate_id, state, new, reasons or tuple(evaluation.reasons), now)
+    return Settled(update, Outgoing(topic, role.role_id, alert_id, message.model_dump(mode="json")))

@@ -62,7 +62,8 @@ class NotifierProcess:
                                     auto_offset_reset="earliest", session_timeout_ms=int(s.session_timeout_s * 1000),
                                     heartbeat_interval_ms=int(s.heartbeat_interval_s * 1000))
         senders = Senders(SmtpSettings(s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_from,
-                                       s.smtp_starttls), timeout_s=s.notifier_timeout_s)
+                                       s.smtp_starttls), timeout_s=s.notifier_timeout_s,
+                          per_target=s.notifier_per_target)
         await consumer.start()
         log.info("notifier_started", group=f"{s.app_id}-notifier")
         tasks = [asyncio.create_task(coro) for coro in (self.consume_forever(consumer), self.deliver_forever(senders),

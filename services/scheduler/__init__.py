@@ -23,6 +23,7 @@ from services.adapters.store.db import make_engine, make_session_factory, upgrad
 from services.adapters.store.scheduling import (
     daily_run_due,
     due_follow_ups,
+    ended_snoozes,
     mark_fired,
     record_daily_run,
     release_lease,
@@ -50,7 +51,8 @@ async def _send(events: list[TimerEvent]) -> None:
 
 
 async def fire_due_follow_ups() -> int:
-    """APScheduler job: send `revisit_due` for follow-ups that came due, then mark them fired."""
+    """APScheduler job: send `revisit_due` for follow-ups that came due, then mark them fired;
+    and `snooze_ended` for leads whose snooze is over."""
     if not try_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder):
         return 0
     now = utcnow()
@@ -59,7 +61,11 @@ async def fire_due_follow_ups() -> int:
         await _send(events)
         mark_fired(SchedulerRuntime.sessions, [e.detail["follow_up_id"] for e in events], now)
         log.info("follow_ups_fired", count=len(events))
-    return len(events)
+    woken = ended_snoozes(SchedulerRuntime.sessions, now)
+    if woken:
+        await _send(woken)
+        log.info("snoozes_ended", count=len(woken))
+    return len(events) + len(woken)
 
 
 async def scan_tenure_windows() -> int:

@@ -8,6 +8,12 @@ from services.cli.main import main
     (["send", "profile-events", "/nonexistent.jsonl"], "no such file"),
     (["send", "no-such-topic", "/nonexistent.jsonl"], "unknown input topic"),
     (["shortlist", "r-1", "--limit", "0"], "--limit must be at least 1"),
+    (["subscribe", "--channel", "webhook", "--url", "ftp://x"], "url: must be an http(s) URL"),
+    (["subscribe", "--channel", "webhook", "--url", "https://x.example"], "needs a secret"),
+    (["subscribe", "--channel", "email", "--address", "a@b.example", "--mode", "digest", "--tz", "Nowhere/City"],
+     "no such time zone"),
+    (["subscribe", "--channel", "email", "--address", "a@b.example", "--quiet", "10pm-7am"], "must be HH:MM"),
+    (["deliveries", "retry"], "say which"),
 ])
 def test_bad_input_is_one_line(argv, expected, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -42,3 +48,19 @@ def test_cluster_ids_never_look_like_options():
 
     ids = [new_cluster_id() for _ in range(2000)]
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+def test_a_subscription_from_the_command_line_is_stored_and_listed(capsys, tmp_path, monkeypatch):
+    from services.adapters.store.db import upgrade
+
+    monkeypatch.chdir(tmp_path)
+    upgrade(f"sqlite:///{tmp_path / 'radar.db'}")
+    assert main(["subscribe", "--channel", "email", "--address", "lead@example.com", "--role", "r-7",
+                 "--mode", "digest", "--at", "07:30", "--tz", "Europe/Lisbon", "--quiet", "22:00-07:00"]) == 0
+    subscription_id = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["subscriptions"]) == 0
+    [shown] = [line for line in capsys.readouterr().out.splitlines() if subscription_id in line]
+    assert '"digest": {"every": "day", "at": "07:30", "tz": "Europe/Lisbon"}' in shown and '"roles": ["r-7"]' in shown
+    assert '"quiet_hours": {"start": "22:00", "end": "07:00", "tz": "Europe/Lisbon"}' in shown
+    assert main(["unsubscribe", subscription_id]) == 0
+    assert main(["unsubscribe", subscription_id]) == 2

@@ -1,14 +1,15 @@
 """The handlers on plain data, no database: an in-memory context, a sequence of events, and
 the signals, transitions and reasons they decide."""
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Optional
 
 import pytest
 
-from schemas import InterviewNote, ProfileEvent, RoleSpec, TimerEvent
-from services.app.handlers import CANDIDATE_HANDLERS, RoleCandidate, Rules, decide_role
+from schemas import InterviewNote, LeadEvent, ProfileEvent, RoleSpec, TimerEvent
+from services.app.handlers import CANDIDATE_HANDLERS, Rules
+from services.app.pairs import RoleCandidate, decide_role
 from services.domain.context import CandidateContext
 from services.domain.matcher import Role, RoleIndex, closed_role
 from services.domain.reasons import describe_role_change
@@ -25,6 +26,8 @@ class InMemoryRadar:
         self.contexts: dict[str, CandidateContext] = {}
         self.roles = RoleIndex()
         self.messages: list[dict] = []
+        self.held_back: list = []
+        self.sequence = 0
 
     def event(self, model, data):
         event = model.model_validate(data)
@@ -33,6 +36,7 @@ class InMemoryRadar:
         if not effects.stale:
             self.contexts[event.candidate_id] = effects.context
         self.messages += [m.payload for m in effects.messages]
+        self.held_back += effects.held_back
         return effects
 
     def profile(self, *args, **kwargs):
@@ -41,22 +45,34 @@ class InMemoryRadar:
     def note(self, *args, **kwargs):
         return self.event(InterviewNote, note(*args, **kwargs))
 
-    def role(self, role_id: str, spec: Optional[dict] = None, event_id: str = "role-event"):
+    def role(self, role_id: str, spec: Optional[dict] = None, event_id: str = "role-event", at=NOW):
         before = self.roles.get(role_id)
         if spec is None:
             self.roles.remove(role_id)
             role = closed_role(role_id, "deleted")
         else:
-            role = Role.from_spec(RoleSpec.model_validate(spec))
+            role = Role.from_spec(RoleSpec.model_validate(spec), changed_at=at)
             self.roles.upsert(role)
-        candidates = [RoleCandidate(cid, c.matcher_facts, c.pairs.get(role_id)) for cid, c in self.contexts.items()]
+        candidates = [RoleCandidate(cid, c.matcher_facts, c.pairs.get(role_id), c.leads.get(role_id))
+                      for cid, c in self.contexts.items()]
         effects = decide_role(candidates, role, Trigger(event_id, change=[describe_role_change(before, role)]), NOW)
         for change in effects.pairs:
             context = self.contexts[change.candidate_id]
             pairs = MappingProxyType({**context.pairs, change.role_id: change.state})
             self.contexts[change.candidate_id] = replace(context, pairs=pairs)
+        for update in effects.leads:
+            context = self.contexts[update.lead.candidate_id]
+            leads = MappingProxyType({**context.leads, update.lead.role_id: update.lead})
+            self.contexts[update.lead.candidate_id] = replace(context, leads=leads)
         self.messages += [m.payload for m in effects.messages]
+        self.held_back += effects.held_back
         return effects
+
+    def lead(self, status, role_id="r-7", candidate_id="c-1", at="2026-11-22T12:00:00Z", **fields):
+        self.sequence += 1
+        event = {"event_id": f"lead-{self.sequence}", "role_id": role_id, "candidate_id": candidate_id,
+                 "status": status, "occurred_at": at, "actor": "sourcer@example.com", **fields}
+        return self.event(LeadEvent, event)
 
     def of_type(self, kind: str) -> list[dict]:
         return [m for m in self.messages if m.get("type") == kind]
@@ -181,3 +197,102 @@ def test_a_stale_snapshot_changes_nothing_and_handlers_change_no_input():
     assert stale.stale and radar.contexts["c-1"] is before and "go" not in before.skills
     with pytest.raises(Exception):
         before.readiness = 1.0  # contexts are frozen: a handler returns a new one
+
+
+# -- leads: what people say of an alert changes what is sent next --------------------------
+
+def relevant_ada(radar, role_fields=None, **spec):
+    radar.role("r-7", role_spec("r-7", exclude_companies=["Initech"], **spec), at=NOW - timedelta(days=5))
+    radar.profile(**ada("p1", "2026-11-20T10:00:00Z", skills=("Python", "Kafka")))
+    return radar.of_type("match.alert")[0]
+
+
+def test_the_first_alert_starts_a_lead_and_people_move_it_along():
+    radar = InMemoryRadar()
+    alert = relevant_ada(radar)
+    lead = radar.contexts["c-1"].leads["r-7"]
+    assert (lead.status, lead.first_alert_id, lead.updated_by) == ("new", alert["alert_id"], "radar")
+    radar.lead("reviewed")
+    handed = radar.lead("handed_off", assignee="maria@example.com", note="warm, prefers mornings")
+    lead = radar.contexts["c-1"].leads["r-7"]
+    assert (lead.status, lead.assignee, lead.furthest) == ("handed_off", "maria@example.com", 4)
+    assert handed.leads[0].change.actor == "sourcer@example.com" and not handed.candidate_changed
+    assert lead.first_action_at.isoformat() == "2026-11-22T12:00:00+00:00"
+
+
+@pytest.mark.parametrize("steps,status,says", [
+    ([], "reviewed", None),
+    (["hired"], "new", "the lead is closed (hired); it cannot become new"),
+    (["contacted"], "reviewed", "a lead cannot go back from contacted to reviewed"),
+    (["contacted"], "new", "a lead that is contacted cannot go back to new"),
+])
+def test_transitions_that_make_no_sense_are_refused(steps, status, says):
+    radar = InMemoryRadar()
+    relevant_ada(radar)
+    for step in steps:
+        assert radar.lead(step).rejected is None
+    effects = radar.lead(status)
+    assert effects.rejected == (None if says is None else f"lead r-7/c-1: {says}")
+
+
+def test_a_lead_event_for_a_pair_never_alerted_is_refused():
+    radar = InMemoryRadar()
+    radar.profile(**ada("p1", "2026-11-20T10:00:00Z"))
+    effects = radar.lead("reviewed", role_id="r-404")
+    assert effects.rejected.startswith("no lead for role r-404 and candidate c-1")
+
+
+def leave_and_come_back(radar, day=23):
+    radar.profile(**ada(f"p{day}a", f"2026-11-{day}T10:00:00Z", skills=("Python", "Kafka"), company="Initech"))
+    radar.profile(**ada(f"p{day}b", f"2026-11-{day}T11:00:00Z", skills=("Python", "Kafka"), company="Northwind"))
+
+
+def test_not_a_fit_holds_back_re_entry_until_the_role_changes():
+    radar = InMemoryRadar()
+    relevant_ada(radar)
+    radar.lead("not_a_fit", reason="wrong_level", note="wants a manager role")
+    leave_and_come_back(radar)
+    assert len(radar.of_type("match.alert")) == 1 and len(radar.of_type("match.withdrawn")) == 1
+    [held] = radar.held_back
+    assert held.reason == "marked not a fit (wrong_level)" and radar.contexts["c-1"].pairs["r-7"].silent
+    radar.profile(**ada("p24", "2026-11-24T10:00:00Z", skills=("Python", "Kafka"), company="Initech"))
+    assert len(radar.of_type("match.withdrawn")) == 1  # its alert never went out: nothing to withdraw
+    radar.profile(**ada("p25", "2026-11-25T10:00:00Z", skills=("Python", "Kafka"), company="Northwind"))
+    assert len(radar.held_back) == 2
+    radar.role("r-7", role_spec("r-7", exclude_companies=["Initech"], min_years=None, nice_to_have=["Go"]),
+               at=NOW + timedelta(seconds=1))  # the role changed after the feedback
+    assert len(radar.of_type("match.alert")) == 1  # still relevant: a role edit sends nothing by itself
+    leave_and_come_back(radar, day=26)
+    assert len(radar.of_type("match.alert")) == 2  # after the edit, re-entry alerts again
+
+
+def test_a_signal_that_touches_the_role_lifts_not_a_fit():
+    radar = InMemoryRadar()
+    relevant_ada(radar)
+    radar.lead("not_a_fit", reason="wrong_skills")
+    radar.profile(**ada("p23", "2026-11-23T10:00:00Z", skills=("Python", "Kafka"), company="Initech"))
+    radar.profile(**ada("p24", "2026-11-24T10:00:00Z", skills=("Python", "Kafka", "Go"), company="Initech"))
+    assert radar.contexts["c-1"].leads["r-7"].blocked_at is not None  # Go is not what r-7 asks for
+    radar.profile(**ada("p25", "2026-11-25T10:00:00Z", skills=("Python", "Kafka", "Go", "Flink"), company="Initech"))
+    assert radar.contexts["c-1"].leads["r-7"].blocked_at is None  # Flink, a nice-to-have of r-7
+    radar.profile(**ada("p26", "2026-11-26T10:00:00Z", skills=("Python", "Kafka", "Go", "Flink")))
+    assert len(radar.of_type("match.alert")) == 2
+
+
+def test_a_snoozed_pair_alerts_again_when_the_snooze_ends_and_hired_closes_it():
+    radar = InMemoryRadar()
+    relevant_ada(radar)
+    radar.lead("snoozed", until="2027-03-01")
+    leave_and_come_back(radar)
+    assert radar.held_back[0].reason == "snoozed until 2027-03-01"
+    wake = {"event_id": "snooze-r-7-c-1-2027-03-01", "candidate_id": "c-1", "kind": "snooze_ended",
+            "due_at": "2027-03-01T00:00:00Z", "detail": {"role_id": "r-7", "until": "2027-03-01"}}
+    woken = radar.event(TimerEvent, wake)
+    [again] = [m for m in woken.messages if m.payload["type"] == "match.alert"]
+    assert [r["text"] for r in again.payload["reasons"] if r["kind"] == "change"] == [
+        "the snooze until 2027-03-01 ended"]
+    assert radar.contexts["c-1"].leads["r-7"].status == "new"
+    assert radar.event(TimerEvent, dict(wake, event_id="snooze-again")).messages == []  # stale: nothing twice
+    radar.lead("hired")
+    leave_and_come_back(radar, day=27)
+    assert radar.held_back[-1].reason == "lead closed (hired)" and len(radar.of_type("match.alert")) == 2

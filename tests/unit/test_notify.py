@@ -11,8 +11,20 @@ from services.adapters.delivery import render
 from services.app.decoding import describe_validation_error
 from services.app.subscriptions import SubscriptionIn
 from services.domain.notify import (
-    Digest, Notice, Outcome, QuietHours, Subscription, digest_period, first_attempt_at, http_outcome, in_quiet_hours,
-    matches, next_attempt, parse_retry_after, signature, verify,
+    Digest,
+    Notice,
+    Outcome,
+    QuietHours,
+    Subscription,
+    digest_period,
+    first_attempt_at,
+    http_outcome,
+    in_quiet_hours,
+    matches,
+    next_attempt,
+    parse_retry_after,
+    signature,
+    verify,
 )
 
 UTC = timezone.utc

@@ -5,6 +5,7 @@ the batch writer stores what they decided.
 """
 from __future__ import annotations
 
+from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Optional
 
@@ -12,13 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schemas.events import as_utc
-from services.adapters.store.models import Candidate, CandidateSkill, MatchState, ProfileSnapshot
+from services.adapters.store.models import Candidate, CandidateSkill, LeadRow, MatchState, ProfileSnapshot
 from services.domain.context import CandidateContext, Facts, PairState, Snapshot, matcher_facts
+from services.domain.leads import Lead
 from services.domain.matcher import CandidateFacts, SkillFact
 
 IN_CHUNK = 500  # keep IN (...) lists well under every database's parameter limit
 _candidates, _skills = Candidate.__table__, CandidateSkill.__table__
-_pairs, _snapshots = MatchState.__table__, ProfileSnapshot.__table__
+_pairs, _snapshots, _leads = MatchState.__table__, ProfileSnapshot.__table__, LeadRow.__table__
+_PAIR_COLUMNS = (_pairs.c.role_id, _pairs.c.candidate_id, _pairs.c.relevant, _pairs.c.fit, _pairs.c.readiness,
+                 _pairs.c.transitions, _pairs.c.last_alert_id, _pairs.c.silent)
 
 
 def chunks(items: list, size: int = IN_CHUNK) -> Iterable[list]:
@@ -37,7 +41,7 @@ def load_contexts(session: Session, candidate_ids: Iterable[str]) -> dict[str, C
     """Every candidate's context, one query per table (chunked), never one per event.
     A candidate the store does not hold gets an empty context (stored=False)."""
     ids = sorted(set(candidate_ids))
-    rows: dict[str, dict] = {cid: {"skills": {}, "pairs": {}, "snapshots": {}} for cid in ids}
+    rows: dict[str, dict] = {cid: {"skills": {}, "pairs": {}, "snapshots": {}, "leads": {}} for cid in ids}
     stored: dict[str, tuple] = {}
     for part in chunks(ids):
         for cid, view, dnc, readiness, reasons in session.execute(
@@ -47,10 +51,11 @@ def load_contexts(session: Session, candidate_ids: Iterable[str]) -> dict[str, C
             stored[cid] = (view or {}, dnc, readiness, reasons)
         for cid, skill, fact in _skill_rows(session, part):
             rows[cid]["skills"][skill] = fact
-        for row in session.execute(for_update(session, select(
-                _pairs.c.role_id, _pairs.c.candidate_id, _pairs.c.relevant, _pairs.c.fit, _pairs.c.readiness,
-                _pairs.c.transitions, _pairs.c.last_alert_id).where(_pairs.c.candidate_id.in_(part)))):
+        for row in session.execute(for_update(session, select(*_PAIR_COLUMNS).where(
+                _pairs.c.candidate_id.in_(part)))):
             rows[row.candidate_id]["pairs"][row.role_id] = _pair(row)
+        for cid, by_role in load_leads(session, part).items():
+            rows[cid]["leads"] = by_role
         for row in session.execute(select(_snapshots).where(_snapshots.c.candidate_id.in_(part))):
             rows[row.candidate_id]["snapshots"][row.source] = _snapshot(row)
     return {cid: _context(cid, stored.get(cid), rows[cid]) for cid in ids}
@@ -60,12 +65,13 @@ def _context(cid: str, stored: Optional[tuple], parts: dict) -> CandidateContext
     freeze = MappingProxyType
     if stored is None:
         return CandidateContext(cid, skills=freeze(parts["skills"]), pairs=freeze(parts["pairs"]),
-                                snapshots=freeze(parts["snapshots"]))
+                                snapshots=freeze(parts["snapshots"]), leads=freeze(parts["leads"]))
     view, dnc, readiness, reasons = stored
     return CandidateContext(cid, stored=True, view=view.get("profile"), facts=Facts.from_json(view.get("facts")),
                             snapshots=freeze(parts["snapshots"]), skills=freeze(parts["skills"]),
                             do_not_contact=bool(dnc), readiness=readiness or 0.0,
-                            readiness_reasons=tuple(reasons or ()), pairs=freeze(parts["pairs"]))
+                            readiness_reasons=tuple(reasons or ()), pairs=freeze(parts["pairs"]),
+                            leads=freeze(parts["leads"]))
 
 
 def _skill_rows(session: Session, candidate_ids: list[str]):
@@ -76,7 +82,7 @@ def _skill_rows(session: Session, candidate_ids: list[str]):
 
 
 def _pair(row) -> PairState:
-    return PairState(bool(row.relevant), row.fit, row.readiness, row.transitions, row.last_alert_id)
+    return PairState(bool(row.relevant), row.fit, row.readiness, row.transitions, row.last_alert_id, bool(row.silent))
 
 
 def _snapshot(row) -> Snapshot:
@@ -105,7 +111,27 @@ def load_facts(session: Session, candidate_ids: list[str]) -> dict[str, Candidat
 
 def load_pairs(session: Session, role_id: str, candidate_ids: list[str]) -> dict[str, PairState]:
     """One role's pairs with these candidates (locked on PostgreSQL, like the candidate path's)."""
-    return {row.candidate_id: _pair(row) for row in session.execute(for_update(session, select(
-        _pairs.c.role_id, _pairs.c.candidate_id, _pairs.c.relevant, _pairs.c.fit, _pairs.c.readiness,
-        _pairs.c.transitions, _pairs.c.last_alert_id).where(_pairs.c.role_id == role_id,
-                                                           _pairs.c.candidate_id.in_(candidate_ids))))}
+    return {row.candidate_id: _pair(row) for row in session.execute(for_update(session, select(*_PAIR_COLUMNS).where(
+        _pairs.c.role_id == role_id, _pairs.c.candidate_id.in_(candidate_ids))))}
+
+
+def load_leads(session: Session, candidate_ids: list[str], role_id: Optional[str] = None) -> dict[str, dict]:
+    """candidate id -> role id -> Lead (only one role's, when `role_id` is given)."""
+    found: dict[str, dict] = {}
+    for part in chunks(list(candidate_ids)):
+        query = select(_leads).where(_leads.c.candidate_id.in_(part))
+        if role_id is not None:
+            query = query.where(_leads.c.role_id == role_id)
+        for row in session.execute(query):
+            found.setdefault(row.candidate_id, {})[row.role_id] = lead_of(row)
+    return found
+
+
+def lead_of(row) -> Lead:
+    return Lead(role_id=row.role_id, candidate_id=row.candidate_id, status=row.status,
+                created_at=as_utc(row.created_at), first_alert_id=row.first_alert_id,
+                first_signals=tuple(row.first_signals or ()), readiness_at_alert=row.readiness_at_alert,
+                reason=row.reason, assignee=row.assignee, note=row.note,
+                until=date.fromisoformat(row.until) if row.until else None, blocked_at=as_utc(row.blocked_at),
+                furthest=row.furthest, first_action_at=as_utc(row.first_action_at), updated_at=as_utc(row.updated_at),
+                updated_by=row.updated_by)

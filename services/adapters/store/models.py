@@ -113,6 +113,7 @@ class RoleSpecRow(Base):
     role_id: Mapped[str] = mapped_column(Id, primary_key=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[Optional[str]] = mapped_column(String(bounds.OWNER_MAX), index=True)  # from the spec: inbox filters
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     # Bumped on every change: workers refresh their in-memory role index from it.
     revision: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -131,6 +132,8 @@ class MatchState(Base):
     transitions: Mapped[int] = mapped_column(Integer, default=0)
     last_alert_id: Mapped[Optional[str]] = mapped_column(Id)
     changed_at: Mapped[datetime]
+    # Entered relevance with its alert held back by a lead's feedback: no withdrawal either.
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     __table_args__ = (
         Index("ix_match_state_role_relevant", "role_id", "relevant"),
@@ -253,3 +256,79 @@ class DigestItem(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_digest_items_period", "subscription_id", "period"),)
+
+
+class LeadRow(Base):
+    """A (role, candidate) lead: what people did with the pair's alert (services.domain.leads)."""
+    __tablename__ = "leads"
+    role_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    candidate_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[Optional[str]] = mapped_column(String(30))
+    assignee: Mapped[Optional[str]] = mapped_column(String(bounds.ASSIGNEE_MAX))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    until: Mapped[Optional[str]] = mapped_column(String(10))  # ISO date: snoozed until
+    blocked_at: Mapped[Optional[datetime]]
+    furthest: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]            # the first alert
+    first_alert_id: Mapped[str] = mapped_column(Id)
+    first_signals: Mapped[list[Any]] = mapped_column(JSON)
+    readiness_at_alert: Mapped[float] = mapped_column(Float)
+    first_action_at: Mapped[Optional[datetime]]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[Optional[str]] = mapped_column(String(bounds.ACTOR_MAX))
+
+    __table_args__ = (
+        Index("ix_leads_status_created", "status", "created_at"),
+        Index("ix_leads_role_status", "role_id", "status", "created_at"),
+        Index("ix_leads_created", "created_at"),
+        Index("ix_leads_candidate", "candidate_id"),
+    )
+
+
+class LeadHistoryRow(Base):
+    """Every change of a lead: who, when, what."""
+    __tablename__ = "lead_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    role_id: Mapped[str] = mapped_column(Id)
+    candidate_id: Mapped[str] = mapped_column(Id)
+    event_id: Mapped[str] = mapped_column(Id)
+    status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[Optional[str]] = mapped_column(String(30))
+    assignee: Mapped[Optional[str]] = mapped_column(String(bounds.ASSIGNEE_MAX))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    until: Mapped[Optional[str]] = mapped_column(String(10))
+    actor: Mapped[Optional[str]] = mapped_column(String(bounds.ACTOR_MAX))
+    occurred_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_lead_history_pair", "role_id", "candidate_id", "id"),)
+
+
+class AlertRow(Base):
+    """Every alert and withdrawal published, kept (the outbox is pruned after two weeks)."""
+    __tablename__ = "alerts"
+    alert_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+    role_id: Mapped[str] = mapped_column(Id)
+    candidate_id: Mapped[str] = mapped_column(Id)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_alerts_created", "created_at"),
+        Index("ix_alerts_pair", "role_id", "candidate_id", "created_at"),
+    )
+
+
+class HeldBackRow(Base):
+    """An alert that did not go out because of a lead's feedback, and why."""
+    __tablename__ = "held_back_alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[str] = mapped_column(Id)
+    role_id: Mapped[str] = mapped_column(Id)
+    candidate_id: Mapped[str] = mapped_column(Id)
+    reason: Mapped[str] = mapped_column(String(300))
+    event_id: Mapped[str] = mapped_column(Id)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_held_back_role", "role_id", "created_at"),)

@@ -73,8 +73,8 @@ def save_role(session: Session, role_id: str, spec: Optional[dict[str, Any]], no
     """Store a spec (None: deleted) under the next revision; returns the revision. Workers
     refresh their role index from the revisions they have not seen."""
     revision = (session.scalar(select(func.max(_roles.c.revision))) or 0) + 1
-    values = ({"spec": spec, "status": spec["status"], "deleted": False} if spec is not None
-              else {"status": "deleted", "deleted": True})
+    values = ({"spec": spec, "status": spec["status"], "deleted": False, "owner": (spec.get("owner") or "")[:200] or None}
+              if spec is not None else {"status": "deleted", "deleted": True})
     done = session.execute(update(_roles).where(_roles.c.role_id == role_id)
                            .values(revision=revision, updated_at=now, **values))
     if not done.rowcount:
@@ -84,6 +84,7 @@ def save_role(session: Session, role_id: str, spec: Optional[dict[str, Any]], no
 
 
 def roles_changed_since(session: Session, revision: int) -> list:
-    """(role_id, spec, deleted, revision) of every role changed after `revision`, in order."""
-    return list(session.execute(select(_roles.c.role_id, _roles.c.spec, _roles.c.deleted, _roles.c.revision)
+    """(role_id, spec, deleted, revision, updated_at) of every role changed after `revision`, in order."""
+    return list(session.execute(select(_roles.c.role_id, _roles.c.spec, _roles.c.deleted, _roles.c.revision,
+                                       _roles.c.updated_at)
                                 .where(_roles.c.revision > revision).order_by(_roles.c.revision)))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas import TimerEvent
 from schemas.events import as_utc
 from services.adapters.store.db import utcnow
-from services.adapters.store.models import Candidate, FollowUp, SchedulerLease, SchedulerRun
+from services.adapters.store.models import Candidate, FollowUp, LeadRow, SchedulerLease, SchedulerRun
 from services.domain.context import Facts
 from services.domain.detectors import unsignalled_tenure_window
 
@@ -86,3 +86,16 @@ def record_daily_run(sessions: sessionmaker[Session], job: str, today: str) -> N
         session.merge(SchedulerRun(job=job, last_run_on=today, updated_at=utcnow()))
 
 
+
+
+def ended_snoozes(sessions: sessionmaker[Session], now: datetime, limit: int = 1000) -> list[TimerEvent]:
+    """Leads snoozed until today or before: the worker wakes them (and alerts if still relevant).
+    Sent again on every scan until the worker has moved the lead on; the worker skips the
+    repeats by their event id."""
+    with sessions() as session:
+        rows = session.execute(select(LeadRow.role_id, LeadRow.candidate_id, LeadRow.until).where(
+            LeadRow.status == "snoozed", LeadRow.until <= now.date().isoformat()).order_by(LeadRow.until)
+            .limit(limit)).all()
+    return [TimerEvent(event_id=f"snooze-{role_id}-{candidate_id}-{until}", candidate_id=candidate_id,
+                       kind="snooze_ended", due_at=now, detail={"role_id": role_id, "until": until})
+            for role_id, candidate_id, until in rows]

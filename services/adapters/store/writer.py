@@ -17,10 +17,14 @@ from schemas import bounds
 from schemas.topics import Topics
 from services.adapters.store.loaders import chunks
 from services.adapters.store.models import (
+    AlertRow,
     Candidate,
     CandidatePlace,
     CandidateSkill,
     FollowUp,
+    HeldBackRow,
+    LeadHistoryRow,
+    LeadRow,
     MatchState,
     Note,
     OutboxMessage,
@@ -29,13 +33,15 @@ from services.adapters.store.models import (
     Signal,
 )
 from services.domain.context import CandidateContext, Snapshot
-from services.domain.effects import Effects, FollowUpRecord, NewSkill, NoteRecord, SignalRecord
+from services.domain.effects import Effects, FollowUpRecord, HeldBack, NewSkill, NoteRecord, SignalRecord
+from services.domain.leads import Lead, LeadChange
 from services.domain.transitions import Outgoing, PairUpdate
 
 _candidates, _snapshots, _skills = Candidate.__table__, ProfileSnapshot.__table__, CandidateSkill.__table__
 _places, _notes, _follow_ups, _signals = (CandidatePlace.__table__, Note.__table__, FollowUp.__table__,
                                           Signal.__table__)
 _pairs, _processed, _outbox = MatchState.__table__, ProcessedEvent.__table__, OutboxMessage.__table__
+_leads, _history, _alerts, _held = LeadRow.__table__, LeadHistoryRow.__table__, AlertRow.__table__, HeldBackRow.__table__
 
 
 class BatchWriter:
@@ -54,12 +60,16 @@ class BatchWriter:
         self.pairs: dict[tuple[str, str], PairUpdate] = {}
         self.processed: list[tuple[str, str]] = []
         self.outbox: dict[str, tuple[Outgoing, bool]] = {}                  # message id -> (message, dedupe?)
+        self.leads: dict[tuple[str, str], tuple[Lead, bool]] = {}            # (role, candidate) -> (final, insert?)
+        self.history: list[dict[str, Any]] = []
+        self.held_back: list[HeldBack] = []
 
     # -- gathering ---------------------------------------------------------------------
 
     def add(self, effects: Effects) -> None:
         context = effects.context
-        if context is not None and not effects.stale:
+        if context is not None and not effects.stale and (effects.candidate_changed or
+                                                           context.candidate_id in self.candidates):
             created = self.candidates.get(context.candidate_id, (None, effects.created))[1]
             self.candidates[context.candidate_id] = (context, created)
         if effects.snapshot is not None:
@@ -79,6 +89,12 @@ class BatchWriter:
             self.add_pair(update_)
         for message in effects.messages:
             self.add_message(message)
+        for update_ in effects.leads:
+            key = (update_.lead.role_id, update_.lead.candidate_id)
+            self.leads[key] = (update_.lead, self.leads.get(key, (None, update_.new))[1])
+            if update_.change is not None:
+                self.history.append({"role_id": key[0], "candidate_id": key[1], **_change_row(update_.change)})
+        self.held_back.extend(effects.held_back)
 
     def add_pair(self, change: PairUpdate) -> None:
         """A later change of the same pair in this batch keeps the first one's insert and the
@@ -111,6 +127,10 @@ class BatchWriter:
         self._write_follow_ups()
         self._insert(_signals, [_signal_row(s) for s in self.signals.values()])
         self._write_pairs()
+        self._write_leads()
+        self._insert(_held, [{"alert_id": h.alert_id, "role_id": h.role_id, "candidate_id": h.candidate_id,
+                              "reason": h.reason[:300], "event_id": h.event_id, "created_at": h.at}
+                             for h in self.held_back])
         self._insert(_processed, [{"stream": s, "event_id": e, "processed_at": self.now} for s, e in self.processed])
         self._write_outbox()
         self._reset()
@@ -163,13 +183,23 @@ class BatchWriter:
         self._insert(_pairs, [row for row, new in rows if new])
         self._update(_pairs, ("role_id", "candidate_id"), [row for row, new in rows if not new])
 
+    def _write_leads(self) -> None:
+        rows = [(_lead_row(lead), created) for lead, created in self.leads.values()]
+        self._insert(_leads, [row for row, created in rows if created])
+        self._update(_leads, ("role_id", "candidate_id"), [row for row, created in rows if not created])
+        self._insert(_history, self.history)
+
     def _write_outbox(self) -> None:
         checked = [mid for mid, (_, dedupe) in self.outbox.items() if dedupe]
         present = {mid for part in chunks(checked) for mid in self.session.scalars(
             select(_outbox.c.message_id).where(_outbox.c.message_id.in_(part)))}
+        fresh = [m for mid, (m, _) in self.outbox.items() if mid not in present]
         self._insert(_outbox, [{"topic": self.topics.physical(m.topic), "key": m.key or "", "message_id": m.message_id,
-                                "payload": m.payload, "created_at": self.now, "attempts": 0}
-                               for mid, (m, _) in self.outbox.items() if mid not in present])
+                                "payload": m.payload, "created_at": self.now, "attempts": 0} for m in fresh])
+        # Alerts and withdrawals are also kept for good (the outbox is pruned).
+        self._insert(_alerts, [{"alert_id": m.message_id, "type": m.payload["type"], "role_id": m.payload["role_id"],
+                                "candidate_id": m.payload["candidate_id"], "payload": m.payload, "created_at": self.now}
+                               for m in fresh if m.payload.get("type") in ("match.alert", "match.withdrawn")])
 
 
 def _candidate_row(context: CandidateContext, now: datetime) -> dict[str, Any]:
@@ -207,9 +237,24 @@ def _pair_row(change: PairUpdate) -> dict[str, Any]:
     state = change.state
     row: dict[str, Any] = {"role_id": change.role_id, "candidate_id": change.candidate_id, "relevant": state.relevant,
                            "fit": state.fit, "readiness": state.readiness, "transitions": state.transitions,
-                           "last_alert_id": state.last_alert_id}
+                           "last_alert_id": state.last_alert_id, "silent": state.silent}
     if change.reasons is not None or change.new:
         row["reasons"] = list(change.reasons or ())
     if change.changed_at is not None or change.new:
         row["changed_at"] = change.changed_at
     return row
+
+
+def _lead_row(lead: Lead) -> dict[str, Any]:
+    return {"role_id": lead.role_id, "candidate_id": lead.candidate_id, "status": lead.status, "reason": lead.reason,
+            "assignee": lead.assignee, "note": lead.note, "until": lead.until.isoformat() if lead.until else None,
+            "blocked_at": lead.blocked_at, "furthest": lead.furthest, "created_at": lead.created_at,
+            "first_alert_id": lead.first_alert_id, "first_signals": list(lead.first_signals),
+            "readiness_at_alert": lead.readiness_at_alert, "first_action_at": lead.first_action_at,
+            "updated_at": lead.updated_at or lead.created_at, "updated_by": lead.updated_by}
+
+
+def _change_row(change: LeadChange) -> dict[str, Any]:
+    return {"event_id": change.event_id, "status": change.status, "reason": change.reason,
+            "assignee": change.assignee, "note": change.note, "until": change.until.isoformat() if change.until else None,
+            "actor": change.actor, "occurred_at": change.occurred_at}
