@@ -48,6 +48,10 @@ class Notifier:
 
     def plan(self, messages: list[dict[str, Any]]) -> int:
         """Deliveries for consumed messages (match.alert, match.withdrawn, revisit_due)."""
+        return self.plan_and_claim(messages, 0)[0]
+
+    def plan_and_claim(self, messages: list[dict[str, Any]], room: int) -> tuple[int, list[store.Job]]:
+        """`plan`, claiming up to `room` of the deliveries due now for the caller to send at once."""
         now = self.clock()
         with self.sessions.begin() as session:
             roles = _roles(session, {m["role_id"] for m in messages if m.get("role_id")})
@@ -63,7 +67,7 @@ class Notifier:
                     if matches(subscription, notice):
                         self._route(subscription, notice, payload, now, rows, items)
             store.add_digest_items(session, items)
-            return store.plan(session, rows)
+            return store.plan(session, rows, room, now + self.lease)
 
     def _notice(self, session: Session, message: dict[str, Any], roles, people) -> tuple[Notice, dict[str, Any]]:
         kind = message.get("type")
@@ -120,12 +124,20 @@ class Notifier:
 
     def record(self, job: store.Job, outcome: Outcome) -> Optional[datetime]:
         """Store one attempt's outcome; returns when it will be tried again (None: it will not)."""
+        return self.record_many([(job, outcome)])[0]
+
+    def record_many(self, attempts: list[tuple[store.Job, Outcome]]) -> list[Optional[datetime]]:
+        """Store several attempts' outcomes in one transaction (the notifier gathers the ones
+        that finish within a few milliseconds of each other)."""
         now = self.clock()
-        first = job.first_attempt_at or now
-        retry_at = None if outcome.delivered else next_attempt(job.attempts + 1, first, now, outcome)
+        retries = []
         with self.sessions.begin() as session:
-            store.finish(session, job.id, now, outcome.delivered, retry_at, outcome.reason, first)
-        return retry_at
+            for job, outcome in attempts:
+                first = job.first_attempt_at or now
+                retry_at = None if outcome.delivered else next_attempt(job.attempts + 1, first, now, outcome)
+                store.finish(session, job.id, now, outcome.delivered, retry_at, outcome.reason, first)
+                retries.append(retry_at)
+        return retries
 
 
 async def send(job: store.Job, subscription: Subscription, senders: Senders,

@@ -45,6 +45,9 @@ class NotifierProcess:
         self.wake = asyncio.Event()
         self.stop = asyncio.Event()
         self.in_flight: dict[int, Job] = {}
+        self.to_record: list[tuple[Job, Outcome, asyncio.Future]] = []
+        self.recorder: asyncio.Task | None = None
+        self.senders: Senders | None = None
         self.subscriptions: dict[str, Any] = {}
 
     async def db(self, fn: Callable[..., T], *args) -> T:
@@ -61,9 +64,9 @@ class NotifierProcess:
                                     group_id=f"{s.app_id}-notifier", enable_auto_commit=False,
                                     auto_offset_reset="earliest", session_timeout_ms=int(s.session_timeout_s * 1000),
                                     heartbeat_interval_ms=int(s.heartbeat_interval_s * 1000))
-        senders = Senders(SmtpSettings(s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password, s.smtp_from,
-                                       s.smtp_starttls), timeout_s=s.notifier_timeout_s,
-                          per_target=s.notifier_per_target)
+        senders = self.senders = Senders(SmtpSettings(s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password,
+                                                      s.smtp_from, s.smtp_starttls), timeout_s=s.notifier_timeout_s,
+                                         per_target=s.notifier_per_target)
         await consumer.start()
         log.info("notifier_started", group=f"{s.app_id}-notifier")
         tasks = [asyncio.create_task(coro) for coro in (self.consume_forever(consumer), self.deliver_forever(senders),
@@ -86,7 +89,9 @@ class NotifierProcess:
             messages = [m for tp, records in batch.items() for r in records
                         if (m := _wanted(tp.topic == topics.candidate_signals, r.value)) is not None]
             if messages:
-                await self.until_done(lambda: self.db(self.core.plan, messages))
+                room = max(0, self.settings.notifier_max_in_flight - len(self.in_flight))
+                _, jobs = await self.until_done(lambda: self.db(self.core.plan_and_claim, messages, room))
+                self.start(jobs)  # due now: sent at once, claimed when written
                 self.wake.set()
             if batch:
                 await self.until_done(consumer.commit)
@@ -106,23 +111,28 @@ class NotifierProcess:
     # -- delivering: claim what is due, send each on its own -------------------------------
 
     async def deliver_forever(self, senders: Senders) -> None:
+        """Claim due deliveries in batches while there is room, and send each on its own."""
+        limit = self.settings.notifier_max_in_flight
         while True:
-            room = self.settings.notifier_max_in_flight - len(self.in_flight)
+            room = limit - len(self.in_flight)
             jobs = []
-            if room > 0:
+            if room >= max(1, limit // 4) or not self.in_flight:  # claim in batches, not per freed slot
                 try:
                     jobs = await self.db(self.core.claim, min(room, 200))
                 except Exception as exc:
                     log.warning("notifier_claim_failed", **log_fields(exc))
-            for job in jobs:
-                self.in_flight[job.id] = job
-                asyncio.create_task(self.deliver(job, senders))
+            self.start(jobs)
             if not jobs or len(jobs) < min(room, 200):  # nothing more due now, or no room: wait
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=0.5)
                 except asyncio.TimeoutError:
                     pass
                 self.wake.clear()
+
+    def start(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self.in_flight[job.id] = job
+            asyncio.create_task(self.deliver(job, self.senders))
 
     async def deliver(self, job: Job, senders: Senders) -> None:
         try:
@@ -132,13 +142,30 @@ class NotifierProcess:
             else:
                 digest = await self.db(self.core.digest, job) if job.kind == "digest" else None
                 outcome = await send(job, subscription, senders, digest)
-            retry_at = await self.until_done(lambda: self.db(self.core.record, job, outcome))
+            retry_at = await self.recorded(job, outcome)
             self.observe(job, outcome, retry_at)
         except Exception as exc:  # a defect: the delivery stays claimed, and is tried again after its lease
             log.error("delivery_failed", delivery=job.id, **log_fields(exc))
         finally:
             self.in_flight.pop(job.id, None)
             self.wake.set()  # room for more
+
+    async def recorded(self, job: Job, outcome: Outcome):
+        """Mark an attempt, together with the others that finish meanwhile (one transaction for
+        all of them); returns when it will be tried again."""
+        done = asyncio.get_running_loop().create_future()
+        self.to_record.append((job, outcome, done))
+        if self.recorder is None or self.recorder.done():
+            self.recorder = asyncio.create_task(self.record_pending())
+        return await done
+
+    async def record_pending(self) -> None:
+        while self.to_record:
+            await asyncio.sleep(0.005)  # let the sends finishing now join this transaction
+            batch, self.to_record = self.to_record, []
+            retries = await self.until_done(lambda: self.db(self.core.record_many, [(j, o) for j, o, _ in batch]))
+            for (_, _, done), retry_at in zip(batch, retries):
+                done.set_result(retry_at)
 
     async def subscription(self, subscription_id: str):
         if subscription_id not in self.subscriptions:

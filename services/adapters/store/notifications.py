@@ -104,12 +104,24 @@ class Job:
     message_created_at: Optional[datetime]
 
 
-def plan(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert deliveries; one that exists (the same subscription and key) is left as it is."""
-    planned = 0
+def plan(session: Session, rows: list[dict[str, Any]], claim_up_to: int = 0,
+         claimed_until: Optional[datetime] = None) -> tuple[int, list[Job]]:
+    """Insert deliveries; one that exists (the same subscription and key) is left as it is.
+    Up to `claim_up_to` of the new ones that are due now are claimed as they are written (the
+    notifier sends them at once, without a separate claim); returns (inserted, claimed)."""
+    planned, claimed = 0, []
     for row in rows:
-        planned += session.execute(_insert_ignoring(session, _deliveries, row, ["subscription_id", "key"])).rowcount
-    return planned
+        claim = len(claimed) < claim_up_to and row["kind"] == "instant" and row["next_attempt_at"] <= row["created_at"]
+        values = {**row, "claimed_until": claimed_until} if claim else row
+        statement = _insert_ignoring(session, _deliveries, values, ["subscription_id", "key"])
+        inserted = session.execute(statement.returning(_deliveries.c.id)).scalar()
+        if inserted is None:
+            continue
+        planned += 1
+        if claim:
+            claimed.append(Job(inserted, row["subscription_id"], row["key"], row["channel"], row["kind"],
+                               row["payload"], 0, None, row.get("message_created_at")))
+    return planned, claimed
 
 
 def add_digest_items(session: Session, items: list[dict[str, Any]]) -> None:
