@@ -175,10 +175,14 @@ def _latest_alerts(session: Session, pairs: list[tuple[str, str]]) -> dict[tuple
     if not pairs:
         return {}
     latest: dict[tuple[str, str], dict[str, Any]] = {}
+    wanted = set(pairs)
+    # Two plain IN lists use the (role_id, candidate_id, created_at) index; a row-value IN would not.
     rows = session.execute(select(AlertRow.role_id, AlertRow.candidate_id, AlertRow.payload).where(
-        tuple_(AlertRow.role_id, AlertRow.candidate_id).in_(pairs), AlertRow.type == "match.alert")
-        .order_by(AlertRow.created_at))
+        AlertRow.role_id.in_({r for r, _ in wanted}), AlertRow.candidate_id.in_({c for _, c in wanted}),
+        AlertRow.type == "match.alert").order_by(AlertRow.created_at))
     for role_id, candidate_id, payload in rows:
+        if (role_id, candidate_id) not in wanted:
+            continue
         latest[(role_id, candidate_id)] = {k: payload.get(k) for k in ("alert_id", "fit", "readiness", "reasons",
                                                                         "signals", "created_at")}
     return latest

@@ -279,8 +279,9 @@ class LeadRow(Base):
     updated_by: Mapped[Optional[str]] = mapped_column(String(bounds.ACTOR_MAX))
 
     __table_args__ = (
-        Index("ix_leads_status_created", "status", "created_at"),
-        Index("ix_leads_role_status", "role_id", "status", "created_at"),
+        # The inbox pages by (created_at, role_id, candidate_id), newest first, within a status or a role.
+        Index("ix_leads_status_created", "status", "created_at", "role_id", "candidate_id"),
+        Index("ix_leads_role_status", "role_id", "status", "created_at", "candidate_id"),
         Index("ix_leads_created", "created_at"),
         Index("ix_leads_candidate", "candidate_id"),
     )

@@ -36,8 +36,9 @@ def upgrade() -> None:
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.create_index('ix_leads_candidate', ['candidate_id'], unique=False)
         batch_op.create_index('ix_leads_created', ['created_at'], unique=False)
-        batch_op.create_index('ix_leads_role_status', ['role_id', 'status', 'created_at'], unique=False)
-        batch_op.create_index('ix_leads_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_leads_role_status', ['role_id', 'status', 'created_at', 'candidate_id'], unique=False)
+        batch_op.create_index('ix_leads_status_created', ['status', 'created_at', 'role_id', 'candidate_id'],
+                              unique=False)
     op.create_table('lead_history',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('role_id', sa.String(length=200), nullable=False),
