@@ -57,6 +57,12 @@ class Settings:
     notifier_max_in_flight: int = 256
     notifier_per_target: int = 8     # connections at a time to one host (or the mail server)
     notifier_timeout_s: float = 10.0
+    # Access control (README, "Running in production")
+    oidc_issuer: Optional[str] = None
+    oidc_audience: Optional[str] = None
+    oidc_jwks_url: Optional[str] = None
+    oidc_role_claim: str = "radar_role"
+    metrics_token: Optional[str] = None    # when set, /metrics wants it as a bearer token
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -94,6 +100,11 @@ class Settings:
             notifier_max_in_flight=int(env.get("RADAR_NOTIFIER_MAX_IN_FLIGHT", cls.notifier_max_in_flight)),
             notifier_per_target=int(env.get("RADAR_NOTIFIER_PER_TARGET", cls.notifier_per_target)),
             notifier_timeout_s=float(env.get("RADAR_NOTIFIER_TIMEOUT_S", cls.notifier_timeout_s)),
+            oidc_issuer=env.get("RADAR_OIDC_ISSUER") or None,
+            oidc_audience=env.get("RADAR_OIDC_AUDIENCE") or None,
+            oidc_jwks_url=env.get("RADAR_OIDC_JWKS_URL") or None,
+            oidc_role_claim=env.get("RADAR_OIDC_ROLE_CLAIM", cls.oidc_role_claim),
+            metrics_token=env.get("RADAR_METRICS_TOKEN") or None,
         )
         values.update(overrides)
         return cls(**values)

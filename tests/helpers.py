@@ -41,3 +41,18 @@ def raw(topic: str, value: Any, key: Optional[str] = None) -> RawRecord:
     payload = value if isinstance(value, (bytes, type(None))) else json.dumps(value).encode()
     return RawRecord(topic=TOPICS.physical(topic), partition=0, offset=next(_offsets),
                      key=key.encode() if key else None, value=payload)
+
+
+def bearer(database_url: str, role: str = "admin", name: Optional[str] = None) -> dict[str, str]:
+    """An Authorization header with a fresh API key of `role` in that database."""
+    import uuid
+
+    from services.adapters.store.db import make_engine, make_session_factory
+    from services.app.access import create_key
+
+    engine = make_engine(database_url)
+    try:
+        key = create_key(make_session_factory(engine), name or f"test-{role}-{uuid.uuid4().hex[:8]}", role)
+    finally:
+        engine.dispose()
+    return {"Authorization": f"Bearer {key}"}

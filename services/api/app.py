@@ -18,6 +18,10 @@ def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
     app = FastAPI(title="Talent Radar", version="0.2.0")
     app.state.api = Api(settings, engine, make_session_factory(engine), produce)
     app.state.api.store_metrics = ops.store_registry(app.state.api.sessions, settings)
+    if settings.oidc_jwks_url:
+        from services.adapters.identity import OidcVerifier
+        app.state.api.oidc = OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url,
+                                          settings.oidc_role_claim)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):

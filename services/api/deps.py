@@ -25,6 +25,7 @@ class Api:
     sessions: sessionmaker[Session]
     produce: Optional[Publish] = None  # injected by tests; aiokafka otherwise
     store_metrics: Any = None          # the store's gauges, read at scrape time (services.api.ops)
+    oidc: Any = None                   # an OidcVerifier when RADAR_OIDC_* are set
 
     async def send(self, topic: str, messages: list[tuple[str, Optional[dict[str, Any]]]]) -> None:
         """Publish to a topic (logical name); a broker that cannot take it is a 503."""

@@ -6,47 +6,58 @@ from typing import Any, Literal, Optional
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from pydantic import ValidationError
 
+from services.api.auth import ADMIN, VIEWER
 from services.api.deps import Api, api, unprocessable
 from services.app import subscriptions as use_cases
+from services.app.access import record
 from services.app.subscriptions import SubscriptionIn
+from services.domain.access import Principal
 
 router = APIRouter(tags=["notifications"])
 
 
 @router.post("/subscriptions", status_code=201)
-def subscribe(body: dict[str, Any] = Body(...), ctx: Api = Depends(api)) -> dict[str, Any]:
+def subscribe(body: dict[str, Any] = Body(...), ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
     try:
         wanted = SubscriptionIn.model_validate(body)
     except ValidationError as exc:
         raise unprocessable(exc) from None
-    return use_cases.subscribe(ctx.sessions, wanted)
+    shown = use_cases.subscribe(ctx.sessions, wanted)
+    record(ctx.sessions, who, "subscription.create", shown["id"], {"channel": shown["channel"]})
+    return shown
 
 
 @router.get("/subscriptions")
-def subscriptions(owner: Optional[str] = Query(None, max_length=320), ctx: Api = Depends(api)) -> list[dict[str, Any]]:
+def subscriptions(owner: Optional[str] = Query(None, max_length=320), ctx: Api = Depends(api),
+                  who: Principal = VIEWER) -> list[dict[str, Any]]:
     return use_cases.listed(ctx.sessions, owner)
 
 
 @router.delete("/subscriptions/{subscription_id}")
-def unsubscribe(subscription_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+def unsubscribe(subscription_id: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
     if not use_cases.unsubscribe(ctx.sessions, subscription_id[:40]):
         raise HTTPException(404, f"no subscription {subscription_id[:40]!r}")
+    record(ctx.sessions, who, "subscription.delete", subscription_id[:40])
     return {"deleted": subscription_id}
 
 
 @router.get("/deliveries")
 def deliveries(status: Optional[Literal["pending", "delivered", "failed"]] = None,
-               limit: int = Query(100, ge=1, le=1000), ctx: Api = Depends(api)) -> list[dict[str, Any]]:
+               limit: int = Query(100, ge=1, le=1000), ctx: Api = Depends(api),
+               who: Principal = VIEWER) -> list[dict[str, Any]]:
     return use_cases.deliveries(ctx.sessions, status, limit)
 
 
 @router.post("/deliveries/{delivery_id}/retry")
-def retry_one(delivery_id: int, ctx: Api = Depends(api)) -> dict[str, Any]:
+def retry_one(delivery_id: int, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
     if not use_cases.retry(ctx.sessions, delivery_id):
         raise HTTPException(404, f"no failed delivery {delivery_id}")
+    record(ctx.sessions, who, "delivery.retry", str(delivery_id))
     return {"retrying": 1}
 
 
 @router.post("/deliveries/retry-failed")
-def retry_failed(ctx: Api = Depends(api)) -> dict[str, Any]:
-    return {"retrying": use_cases.retry(ctx.sessions, None)}
+def retry_failed(ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
+    count = use_cases.retry(ctx.sessions, None)
+    record(ctx.sessions, who, "delivery.retry_failed", "*", {"count": count})
+    return {"retrying": count}

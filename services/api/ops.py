@@ -3,9 +3,10 @@ shared store at scrape time so any API process shows the whole pipeline's health
 from __future__ import annotations
 
 import time
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
@@ -15,8 +16,11 @@ from services.adapters.kafka.local_broker import is_answering, parse_bootstrap
 from services.adapters.store.heartbeats import worker_health
 from services.adapters.store.models import Candidate, MatchState, OutboxMessage, RoleSpecRow
 from services.adapters.store.notifications import delivery_stats
+from services.api.auth import ADMIN, metrics_allowed
 from services.api.deps import Api, api
+from services.app.access import audit_log
 from services.config import Settings
+from services.domain.access import Principal
 
 router = APIRouter(tags=["operations"])
 
@@ -131,7 +135,15 @@ def health(response: Response, ctx: Api = Depends(api)) -> dict[str, Any]:
     return {"status": "ok" if healthy else "degraded", "checks": checks}
 
 
-@router.get("/metrics")
+@router.get("/metrics", dependencies=[Depends(metrics_allowed)])
 async def metrics(ctx: Api = Depends(api)) -> Response:
     await _update_lag(ctx.settings)
     return Response(generate_latest(REGISTRY) + generate_latest(ctx.store_metrics), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/audit")
+def audit(limit: int = Query(100, ge=1, le=1000), actor: Optional[str] = Query(None, max_length=200),
+          since: Optional[date] = None, ctx: Api = Depends(api), who: Principal = ADMIN) -> list[dict[str, Any]]:
+    """Every change made through the API: who, what, when (newest first)."""
+    start = None if since is None else as_utc(datetime.combine(since, datetime.min.time()))
+    return audit_log(ctx.sessions, limit, actor, start)

@@ -9,20 +9,24 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from schemas import Profile, ProfileEvent
 from schemas.topics import LOGICAL
 from services.adapters.store.db import utcnow
+from services.api.auth import ADMIN, RECRUITER, VIEWER
 from services.api.deps import Api, api, checked_id
+from services.app.access import record
 from services.app.read_models import candidate_context, recent_alerts, shortlist
 from services.app.role_admin import RoleAdminError, RoleNotFound, role_change_messages
+from services.domain.access import Principal
 
 router = APIRouter()
 
 
 @router.get("/alerts", tags=["alerts"])
-def alerts(limit: int = Query(50, ge=1, le=1000), ctx: Api = Depends(api)) -> list[dict[str, Any]]:
+def alerts(limit: int = Query(50, ge=1, le=1000), ctx: Api = Depends(api), who: Principal = VIEWER
+           ) -> list[dict[str, Any]]:
     return recent_alerts(ctx.sessions, limit)
 
 
 @router.get("/candidates/{candidate_id}", tags=["candidates"])
-def candidate(candidate_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+def candidate(candidate_id: str, ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     candidate_id = checked_id("candidate_id", candidate_id)
     context = candidate_context(ctx.sessions, candidate_id)
     if context is None:
@@ -31,15 +35,18 @@ def candidate(candidate_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
 
 
 @router.post("/candidates/{candidate_id}/do-not-contact", status_code=202, tags=["candidates"])
-async def do_not_contact(candidate_id: str, value: bool = Query(True), ctx: Api = Depends(api)) -> dict[str, Any]:
+async def do_not_contact(candidate_id: str, value: bool = Query(True), ctx: Api = Depends(api),
+                         who: Principal = RECRUITER) -> dict[str, Any]:
     event = ProfileEvent(event_id=f"dnc-{uuid.uuid4()}", candidate_id=checked_id("candidate_id", candidate_id),
                          source="radar-api", occurred_at=utcnow(), profile=Profile(do_not_contact=value))
     await ctx.send(LOGICAL.profile_events, [(event.candidate_id, event.model_dump(mode="json", exclude_none=True))])
+    record(ctx.sessions, who, "candidate.do_not_contact", event.candidate_id, {"value": value, "event_id": event.event_id})
     return {"accepted": True, "event_id": event.event_id}
 
 
 @router.get("/roles/{role_id}/shortlist", tags=["roles"])
-def role_shortlist(role_id: str, limit: int = Query(10, ge=1, le=200), ctx: Api = Depends(api)) -> dict[str, Any]:
+def role_shortlist(role_id: str, limit: int = Query(10, ge=1, le=200), ctx: Api = Depends(api),
+                   who: Principal = VIEWER) -> dict[str, Any]:
     result = shortlist(ctx.sessions, checked_id("role_id", role_id), limit)
     if result is None:
         raise HTTPException(404, f"no role {role_id!r}")
@@ -47,24 +54,25 @@ def role_shortlist(role_id: str, limit: int = Query(10, ge=1, le=200), ctx: Api 
 
 
 @router.put("/roles/{role_id}", status_code=202, tags=["roles"])
-async def put_role(role_id: str, spec: dict[str, Any] = Body(...), ctx: Api = Depends(api)) -> dict[str, Any]:
+async def put_role(role_id: str, spec: dict[str, Any] = Body(...), ctx: Api = Depends(api),
+                   who: Principal = ADMIN) -> dict[str, Any]:
     role_id = checked_id("role_id", role_id)
-    return await _role_action(ctx, "put", role_id, dict(spec, role_id=role_id))
+    return await _role_action(ctx, who, "put", role_id, dict(spec, role_id=role_id))
 
 
 @router.post("/roles/{role_id}/{action}", status_code=202, tags=["roles"])
-async def role_action(role_id: str, action: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+async def role_action(role_id: str, action: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
     if action not in ("pause", "close", "reopen"):
         raise HTTPException(404, "unknown action: pause, close or reopen")
-    return await _role_action(ctx, action, checked_id("role_id", role_id))
+    return await _role_action(ctx, who, action, checked_id("role_id", role_id))
 
 
 @router.delete("/roles/{role_id}", status_code=202, tags=["roles"])
-async def delete_role(role_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
-    return await _role_action(ctx, "delete", checked_id("role_id", role_id))
+async def delete_role(role_id: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
+    return await _role_action(ctx, who, "delete", checked_id("role_id", role_id))
 
 
-async def _role_action(ctx: Api, action: str, role_id: str, spec=None) -> dict[str, Any]:
+async def _role_action(ctx: Api, who: Principal, action: str, role_id: str, spec=None) -> dict[str, Any]:
     try:
         key, value = role_change_messages(ctx.sessions, action, role_id, spec)
     except RoleNotFound as exc:
@@ -72,4 +80,5 @@ async def _role_action(ctx: Api, action: str, role_id: str, spec=None) -> dict[s
     except RoleAdminError as exc:
         raise HTTPException(422, str(exc)) from None
     await ctx.send(LOGICAL.role_specs, [(key, value)])
+    record(ctx.sessions, who, f"role.{action}", key, {"event_id": (value or {}).get("event_id")})
     return {"accepted": True, "role_id": key, "action": action}

@@ -11,9 +11,12 @@ from sqlalchemy import desc, func, select
 from schemas.events import as_utc
 from schemas.topics import LOGICAL
 from services.adapters.store.models import HeldBackRow
+from services.api.auth import RECRUITER, VIEWER
 from services.api.deps import Api, api, checked_id
 from services.app import triage
+from services.app.access import record
 from services.app.funnel import funnel as funnel_of
+from services.domain.access import Principal
 
 router = APIRouter(tags=["triage"])
 Status = Optional[str]
@@ -21,10 +24,10 @@ Status = Optional[str]
 
 @router.post("/roles/{role_id}/candidates/{candidate_id}/status", status_code=202)
 async def change_status(role_id: str, candidate_id: str, body: dict[str, Any] = Body(...),
-                        ctx: Api = Depends(api)) -> dict[str, Any]:
+                        ctx: Api = Depends(api), who: Principal = RECRUITER) -> dict[str, Any]:
     role_id, candidate_id = checked_id("role_id", role_id), checked_id("candidate_id", candidate_id)
-    try:
-        event = triage.lead_event(ctx.sessions, role_id, candidate_id, body, body.get("actor"))
+    try:  # the actor is who is asking, whatever the body says
+        event = triage.lead_event(ctx.sessions, role_id, candidate_id, body, who.name)
     except triage.NoSuchLead as exc:
         raise HTTPException(404, str(exc)) from None
     except triage.NotAllowed as exc:
@@ -32,11 +35,13 @@ async def change_status(role_id: str, candidate_id: str, body: dict[str, Any] = 
     except triage.TriageError as exc:
         raise HTTPException(422, str(exc)) from None
     await ctx.send(LOGICAL.lead_events, [(candidate_id, event)])
+    record(ctx.sessions, who, "lead.status", f"{role_id}/{candidate_id}", {"status": event["status"],
+                                                                          "event_id": event["event_id"]})
     return {"accepted": True, "event_id": event["event_id"], "status": event["status"]}
 
 
 @router.get("/roles/{role_id}/candidates/{candidate_id}/lead")
-def lead(role_id: str, candidate_id: str, ctx: Api = Depends(api)) -> dict[str, Any]:
+def lead(role_id: str, candidate_id: str, ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     found = triage.lead(ctx.sessions, checked_id("role_id", role_id), checked_id("candidate_id", candidate_id))
     if found is None:
         raise HTTPException(404, f"no lead for role {role_id!r} and candidate {candidate_id!r}")
@@ -46,20 +51,20 @@ def lead(role_id: str, candidate_id: str, ctx: Api = Depends(api)) -> dict[str, 
 @router.get("/inbox")
 def inbox(owner: Optional[str] = Query(None, max_length=200), role: Optional[str] = Query(None, max_length=200),
           status: Status = Query("new", max_length=30), cursor: Optional[str] = Query(None, max_length=2000),
-          limit: int = Query(50, ge=1, le=200), ctx: Api = Depends(api)) -> dict[str, Any]:
+          limit: int = Query(50, ge=1, le=200), ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     return _paged(lambda: triage.inbox(ctx.sessions, status or None, role, owner, cursor, limit))
 
 
 @router.get("/roles")
 def roles(status: Optional[str] = Query(None, max_length=20), owner: Optional[str] = Query(None, max_length=200),
-          ctx: Api = Depends(api)) -> list[dict[str, Any]]:
+          ctx: Api = Depends(api), who: Principal = VIEWER) -> list[dict[str, Any]]:
     return triage.roles(ctx.sessions, status, owner)
 
 
 @router.get("/roles/{role_id}/leads")
 def role_leads(role_id: str, status: Status = Query(None, max_length=30),
                cursor: Optional[str] = Query(None, max_length=2000), limit: int = Query(50, ge=1, le=200),
-               ctx: Api = Depends(api)) -> dict[str, Any]:
+               ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     return _paged(lambda: triage.inbox(ctx.sessions, status, checked_id("role_id", role_id), None, cursor, limit))
 
 
@@ -67,19 +72,21 @@ def role_leads(role_id: str, status: Status = Query(None, max_length=30),
 def candidates(skill: Optional[str] = Query(None, max_length=100), place: Optional[str] = Query(None, max_length=120),
                min_readiness: Optional[float] = Query(None, ge=0, le=1),
                role: Optional[str] = Query(None, max_length=200), cursor: Optional[str] = Query(None, max_length=2000),
-               limit: int = Query(50, ge=1, le=200), ctx: Api = Depends(api)) -> dict[str, Any]:
+               limit: int = Query(50, ge=1, le=200), ctx: Api = Depends(api),
+               who: Principal = VIEWER) -> dict[str, Any]:
     return _paged(lambda: triage.search_candidates(ctx.sessions, skill, place, min_readiness, role, cursor, limit))
 
 
 @router.get("/funnel")
 def funnel(role: Optional[str] = Query(None, max_length=200), owner: Optional[str] = Query(None, max_length=200),
-           since: Optional[date] = None, until: Optional[date] = None, ctx: Api = Depends(api)) -> dict[str, Any]:
+           since: Optional[date] = None, until: Optional[date] = None, ctx: Api = Depends(api),
+           who: Principal = VIEWER) -> dict[str, Any]:
     return funnel_of(ctx.sessions, role, owner, _start(since), _start(until))
 
 
 @router.get("/held-back")
 def held_back(role: Optional[str] = Query(None, max_length=200), limit: int = Query(100, ge=1, le=1000),
-              ctx: Api = Depends(api)) -> dict[str, Any]:
+              ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     """Alerts that did not go out because of a lead's feedback: how many, why, the latest."""
     with ctx.sessions() as session:
         where = [HeldBackRow.role_id == role] if role else []

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from services.cli import notifications, triage
+from services.cli import access, notifications, triage
 from services.config import Settings
 from services.logs import configure_logging
 
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     notifications.register(command)
     triage.register(command)
+    access.register(command)
 
     role = command("role", None, "create, change, pause, close, reopen or delete a role spec (via role-specs)")
     role_sub = role.add_subparsers(metavar="ACTION")
@@ -174,8 +175,14 @@ def cmd_up(args, settings: Settings) -> int:
     print(f"kafka {'started' if started else 'answering'} at {broker.bootstrap}", flush=True)
     upgrade(settings.database_url)
     asyncio.run(ensure_topics(settings))
+    first_key = _first_admin_key(settings)
     children = [_spawn(name) for name in ("worker", "scheduler", "notifier", "api")]
     print(f"radar is up: API at http://{settings.api_host}:{settings.api_port}  (Ctrl-C to stop)", flush=True)
+    if first_key:
+        print("An admin API key was made for this first start; it is shown this once, keep it safe:\n"
+              f"  export RADAR_API_KEY={first_key}\n"
+              f"  curl -H \"Authorization: Bearer $RADAR_API_KEY\" http://{settings.api_host}:{settings.api_port}/inbox",
+              flush=True)
     stopping = False
 
     def stop(*_):
@@ -202,6 +209,15 @@ def cmd_up(args, settings: Settings) -> int:
         if started:
             broker.down()
     return 0
+
+
+def _first_admin_key(settings: Settings):
+    """On the very first start (no key at all), an admin key to begin with."""
+    from services.adapters.store.db import make_engine, make_session_factory
+    from services.app.access import any_keys, create_key
+
+    sessions = make_session_factory(make_engine(settings.database_url))
+    return None if any_keys(sessions) else create_key(sessions, "radar-up-admin", "admin", actor="radar up")
 
 
 def _spawn(name: str):

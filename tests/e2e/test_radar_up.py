@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -17,9 +18,18 @@ from tests.integration.kafka_helpers import Deployment
 pytestmark = pytest.mark.e2e
 
 
-def http_get(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
+def http_get(url: str, key: str = ""):
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return response.status, response.read().decode()
+
+
+def first_key(log_path) -> str:
+    """The admin key `radar up` prints once, on its first start."""
+    for line in log_path.read_text(errors="replace").splitlines():
+        if "export RADAR_API_KEY=" in line:
+            return line.split("=", 1)[1].strip()
+    raise AssertionError("radar up printed no API key")
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -54,11 +64,17 @@ def test_radar_up_end_to_end(tmp_path):
         deployment.send("profile-events", events, key_field="candidate_id")
         alerts = deployment.read("match-alerts", lambda m: len(m) >= 1, timeout=90)
         assert [(a["type"], a["role_id"], a["candidate_id"]) for a in alerts] == [("match.alert", "r-7", "c-1")]
-        wait_for(lambda: json.loads(http_get(f"http://127.0.0.1:{api_port}/alerts")[1]), 30, "the alert in the API")
+        key = first_key(tmp_path / "up.log")
+        try:
+            http_get(f"http://127.0.0.1:{api_port}/alerts")
+            raise AssertionError("the API answered without credentials")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+        wait_for(lambda: json.loads(http_get(f"http://127.0.0.1:{api_port}/alerts", key)[1]), 30, "the alert in the API")
         status, metrics = http_get(f"http://127.0.0.1:{api_port}/metrics")
         assert status == 200 and "radar_outbox_backlog" in metrics
         assert "radar_consumer_lag_up 1.0" in metrics and "radar_consumer_lag{topic=" in metrics
-        status, body = http_get(f"http://127.0.0.1:{api_port}/roles/r-7/shortlist")
+        status, body = http_get(f"http://127.0.0.1:{api_port}/roles/r-7/shortlist", key)
         assert json.loads(body)["candidates"][0]["candidate_id"] == "c-1"
     finally:
         up.send_signal(signal.SIGINT)

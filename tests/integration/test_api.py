@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from services.api.app import create_app
 from services.app.pipeline import Pipeline
 from services.config import Settings
-from tests.helpers import note, position, profile_event, raw, role_spec
+from tests.helpers import bearer, note, position, profile_event, raw, role_spec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
@@ -24,7 +24,8 @@ def api(sessions, database_url):
     pipeline.process([raw("profile-events", profile_event("p1", "c-1", skills=["Python", "Kafka"], open_to_work=True,
                                                            positions=[position("Senior Data Engineer", "Northwind")]))])
     pipeline.process([raw("interview-notes", note("n-1", "c-1", "Strong in Flink. Open to offers."))])
-    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1"), produce))
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1"), produce),
+                        headers=bearer(database_url))
     return client, sent
 
 
@@ -116,7 +117,8 @@ def test_a_broker_that_cannot_take_the_change_is_a_503_not_a_500(sessions, datab
     async def down(topic, messages):
         raise ConnectionError("broker down")
 
-    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1"), down))
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1"), down),
+                        headers=bearer(database_url))
     response = client.post("/candidates/c-1/do-not-contact")
     assert response.status_code == 503 and response.json()["detail"].startswith("could not publish to profile-events")
 

@@ -9,7 +9,7 @@ from services.api import create_app
 from services.app.pipeline import Pipeline
 from services.cli.main import main
 from services.config import Settings
-from tests.helpers import position, profile_event, raw, role_spec
+from tests.helpers import bearer, position, profile_event, raw, role_spec
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -59,7 +59,8 @@ EXPECTED = {"alerts": 40, "reviewed": 25, "contacted": 12, "replied": 5, "handed
 def test_the_funnel_of_a_scripted_history_is_exact_in_the_api_and_the_cli(sessions, database_url, capsys,
                                                                             monkeypatch):
     scripted(sessions)
-    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1")))
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1")),
+                        headers=bearer(database_url))
     result = client.get("/funnel", params={"role": "r-7"}).json()
     # first actions: 25 reviews at 2..26 h and 6 not-a-fit marks at 5 h -> 31 values, the 16th is 11 h
     assert {k: result[k] for k in EXPECTED} == EXPECTED
@@ -83,7 +84,8 @@ def test_the_funnel_of_a_scripted_history_is_exact_in_the_api_and_the_cli(sessio
 
 def test_the_inbox_pages_newest_first_with_a_cursor_and_a_lead_keeps_its_history(sessions, database_url):
     scripted(sessions)
-    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1")))
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1")),
+                        headers=bearer(database_url))
     seen, cursor = [], None
     while True:
         page = client.get("/inbox", params={"status": "", "limit": 7, **({"cursor": cursor} if cursor else {})}).json()
@@ -118,6 +120,6 @@ def test_a_status_change_through_the_api_is_checked_first(sessions, database_url
         sent.extend(messages)
 
     client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1"),
-                                   produce))
+                                   produce), headers=bearer(database_url))
     response = client.post("/roles/r-7/candidates/c-00/status", json=body)
     assert response.status_code == status and says in response.json()["detail"] and sent == []

@@ -15,8 +15,8 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[Optional[str]
     Values are JSON-encoded, or sent as they are (str/bytes) when `raw` is set."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
                                 request_timeout_ms=15000)
-    await producer.start()
     try:
+        await producer.start()
         futures = []
         for key, value in messages:
             if value is None:

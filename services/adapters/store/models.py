@@ -333,3 +333,26 @@ class HeldBackRow(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_held_back_role", "role_id", "created_at"),)
+
+
+class ApiKeyRow(Base):
+    """An API key: only its SHA-256 is kept (the key itself is shown once, when made)."""
+    __tablename__ = "api_keys"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # viewer | recruiter | admin
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to tell keys apart
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[Optional[datetime]]
+
+
+class AuditRow(Base):
+    """Every change made through the API: who (a key's name or a token's subject), what, when."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
