@@ -23,14 +23,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select  # noqa: E402
+from timing import machine_line  # noqa: E402  (benchmarks/, the script's own folder)
 
 from services.adapters.store.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from services.adapters.store.models import (  # noqa: E402
-    AlertRow, Candidate, CandidatePlace, CandidateSkill, LeadRow, MatchState, RoleSpecRow,
+    AlertRow,
+    Candidate,
+    CandidatePlace,
+    CandidateSkill,
+    LeadRow,
+    MatchState,
+    RoleSpecRow,
 )
 from services.app import triage  # noqa: E402
 from services.domain.taxonomy import SKILLS_FILE  # noqa: E402
-from timing import machine_line  # noqa: E402  (benchmarks/, the script's own folder)
 
 NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 CITIES = ["berlin", "lisbon", "london", "paris", "madrid", "amsterdam", "warsaw", "milan", "vienna", "dublin",

@@ -109,6 +109,8 @@ class ProfileEvent(_InboundMessage):
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=B.SOURCE_MAX)]
     occurred_at: UtcDatetime
     profile: Profile
+    consent_renewed: bool = Field(default=False, description=(
+        "the candidate consented again after an erasure: this event re-admits them"))
 
 
 class InterviewNote(_InboundMessage):
@@ -194,6 +196,15 @@ class LeadEvent(_InboundMessage):
         if self.status == "handed_off" and not self.assignee:
             raise PydanticCustomError("assignee", "handed_off needs an assignee")
         return self
+
+
+class CandidateErased(_Outbound):
+    """On candidate-erasures: a candidate was erased on request; downstream systems erase too."""
+    type: Literal["candidate.erased"] = "candidate.erased"
+    candidate_id: str
+    erased_at: datetime
+    triggered_by: str = Field(description="the erasure request: its topic position")
+    schema_version: Literal[1] = 1
 
 
 class CandidateSignal(_Outbound):

@@ -1,7 +1,6 @@
 """Every topic, once: its logical name, which way it flows, what its key is, what it carries.
 
-The first seven rows and lead-events are the public contract (candidate-erasures comes with
-the production-safety work); `radar-timers` and `radar-rekeyed` are
+All but the last two rows are the public contract; `radar-timers` and `radar-rekeyed` are
 internal. A deployment may put every topic under a prefix (RADAR_TOPIC_PREFIX, read by
 services.config.Settings): `Topics(prefix)` gives the physical names, `LOGICAL` the
 contract's. Topic creation, decoding, the CLI's keys, consumer lag and the JSON Schema
@@ -15,6 +14,7 @@ from typing import Optional
 from pydantic import BaseModel
 
 from schemas.events import (
+    CandidateErased,
     CandidateSignal,
     DeadLetter,
     InterviewNote,
@@ -49,6 +49,7 @@ TOPIC_TABLE: tuple[TopicSpec, ...] = (
     TopicSpec("match-alerts", "out", "role_id", (MatchAlert, MatchWithdrawn)),
     TopicSpec("dead-letters", "out", None, (DeadLetter,)),
     TopicSpec("lead-events", "in", "candidate_id", (LeadEvent,)),
+    TopicSpec("candidate-erasures", "out", "candidate_id", (CandidateErased,)),
     # The scheduler turns time into events here; the worker consumes them.
     TopicSpec("radar-timers", "internal", "candidate_id", (TimerEvent,)),
     # Candidate events whose Kafka key was not their candidate_id, re-keyed so that each
@@ -75,6 +76,7 @@ class Topics:
     match_alerts: str
     dead_letters: str
     lead_events: str
+    candidate_erasures: str
     timers: str
     rekeyed: str
 

@@ -11,7 +11,7 @@ from schemas.topics import LOGICAL
 from services.adapters.store.db import utcnow
 from services.api.auth import ADMIN, RECRUITER, VIEWER
 from services.api.deps import Api, api, checked_id
-from services.app.access import record
+from services.app.access import record, record_erasure
 from services.app.read_models import candidate_context, recent_alerts, shortlist
 from services.app.role_admin import RoleAdminError, RoleNotFound, role_change_messages
 from services.domain.access import Principal
@@ -42,6 +42,16 @@ async def do_not_contact(candidate_id: str, value: bool = Query(True), ctx: Api 
     await ctx.send(LOGICAL.profile_events, [(event.candidate_id, event.model_dump(mode="json", exclude_none=True))])
     record(ctx.sessions, who, "candidate.do_not_contact", event.candidate_id, {"value": value, "event_id": event.event_id})
     return {"accepted": True, "event_id": event.event_id}
+
+
+@router.delete("/candidates/{candidate_id}", status_code=202, tags=["candidates"])
+async def erase(candidate_id: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
+    """Erase a candidate on request: a tombstone on profile-events, applied by the worker in
+    order with the candidate's other events; then GET /candidates/{id} answers 404."""
+    candidate_id = checked_id("candidate_id", candidate_id)
+    await ctx.send(LOGICAL.profile_events, [(candidate_id, None)])
+    record_erasure(ctx.sessions, who, candidate_id)
+    return {"accepted": True, "candidate_id": candidate_id}
 
 
 @router.get("/roles/{role_id}/shortlist", tags=["roles"])

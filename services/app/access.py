@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.events import as_utc
+from services.adapters.store import erasure
 from services.adapters.store.db import utcnow
 from services.adapters.store.models import ApiKeyRow, AuditRow
 from services.domain.access import ROLES, Principal
@@ -88,6 +89,12 @@ def record(sessions: sessionmaker[Session], who: Principal, action: str, target:
            detail: Optional[dict[str, Any]] = None) -> None:
     with sessions.begin() as session:
         audit(session, who, action, target, detail or {})
+
+
+def record_erasure(sessions: sessionmaker[Session], who: Principal, candidate_id: str) -> None:
+    """The erasure request is audited under the candidate's pseudonym, never the id."""
+    with sessions.begin() as session:
+        audit(session, who, "candidate.erase", erasure.pseudonym(session, candidate_id), {})
 
 
 def audit_log(sessions: sessionmaker[Session], limit: int = 100, actor: Optional[str] = None,

@@ -38,12 +38,18 @@ class RoleTombstone:
 
 
 @dataclass(frozen=True)
+class CandidateErasure:
+    """A tombstone on profile-events (a null value keyed by the candidate_id): erase them."""
+    candidate_id: str
+
+
+@dataclass(frozen=True)
 class Rejected:
     record: RawRecord
     error: str
 
 
-Decoded = Union[ProfileEvent, InterviewNote, RoleSpec, TimerEvent, RoleTombstone, Rejected]
+Decoded = Union[ProfileEvent, InterviewNote, RoleSpec, TimerEvent, RoleTombstone, CandidateErasure, Rejected]
 
 
 
@@ -90,7 +96,10 @@ def decode(record: RawRecord) -> Decoded:
     if record.value is None:
         if logical == LOGICAL.role_specs and record.key:
             return RoleTombstone(record.key.decode("utf-8", errors="replace"))
-        return Rejected(record, "empty message (null value); only role-specs accept a tombstone, and it needs a key")
+        if logical == LOGICAL.profile_events and record.key:
+            return _erasure(record)
+        return Rejected(record, "empty message (null value): a tombstone is taken on role-specs (delete the role) "
+                                "and profile-events (erase the candidate), keyed by the id")
     try:
         data = json.loads(record.value)
     except UnicodeDecodeError:
@@ -105,6 +114,17 @@ def decode(record: RawRecord) -> Decoded:
         return model.model_validate(data)
     except ValidationError as exc:
         return Rejected(record, describe_validation_error(exc))
+
+
+def _erasure(record: RawRecord) -> Decoded:
+    from pydantic import TypeAdapter
+
+    from schemas.events import Id
+
+    try:
+        return CandidateErasure(TypeAdapter(Id).validate_python(record.key.decode("utf-8")))
+    except (UnicodeDecodeError, ValidationError):
+        return Rejected(record, "an erasure (a null value on profile-events) needs the candidate_id as its key")
 
 
 def decode_safely(record: RawRecord) -> Decoded:

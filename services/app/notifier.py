@@ -93,13 +93,14 @@ class Notifier:
         created = as_utc(datetime.fromisoformat(payload.get("created_at") or payload.get("detected_at")
                                                 or now.isoformat()))
         row = {"subscription_id": subscription.id, "channel": subscription.channel, "status": "pending",
-               "attempts": 0, "created_at": now, "message_created_at": created}
+               "attempts": 0, "created_at": now, "message_created_at": created,
+               "candidate_id": payload.get("candidate_id")}
         if subscription.mode == "digest" and subscription.digest is not None:
             period, due = digest_period(subscription.digest, now)
             items.append({"subscription_id": subscription.id, "key": notice.key, "period": period,
-                          "payload": payload, "created_at": now})
+                          "payload": payload, "created_at": now, "candidate_id": payload.get("candidate_id")})
             rows.append({**row, "key": f"digest:{period}", "kind": "digest", "payload": None,
-                         "next_attempt_at": due, "message_created_at": None})
+                         "next_attempt_at": due, "message_created_at": None, "candidate_id": None})
         else:
             rows.append({**row, "key": notice.key, "kind": "instant", "payload": payload,
                          "next_attempt_at": first_attempt_at(subscription, now)})

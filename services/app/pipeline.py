@@ -16,15 +16,15 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from schemas import RoleSpec
-from schemas.events import as_utc
+from schemas import ProfileEvent, RoleSpec
+from schemas.events import CandidateErased, as_utc
 from schemas.topics import LOGICAL, Topics
 from services.adapters.kafka.records import RawRecord
-from services.adapters.store import queries
+from services.adapters.store import erasure, queries
 from services.adapters.store.db import utcnow
 from services.adapters.store.loaders import chunks, load_contexts, load_facts, load_leads, load_pairs
 from services.adapters.store.writer import BatchWriter
-from services.app.decoding import Rejected, RoleTombstone, dead_letter, decode, decode_safely
+from services.app.decoding import CandidateErasure, Rejected, RoleTombstone, dead_letter, decode, decode_safely
 from services.app.handlers import CANDIDATE_HANDLERS, Rules
 from services.app.pairs import RoleCandidate, decide_role
 from services.config import DEFAULT_TENURE_WINDOWS_MONTHS, TOPICS
@@ -184,11 +184,16 @@ class Batch:
         decoded = [(record, decode(record)) for record in records]
         keys = [None if isinstance(item, Rejected) else idempotency_key(record, item) for record, item in decoded]
         seen = self._already_processed([key for key in keys if key is not None])
-        self.contexts = load_contexts(self.session, [item.candidate_id for _, item in decoded
-                                                     if hasattr(item, "candidate_id")])
+        about = [item.candidate_id for _, item in decoded if hasattr(item, "candidate_id")]
+        gone = erasure.erased(self.session, about)
+        self.contexts = load_contexts(self.session, about)
         for (record, item), key in zip(decoded, keys):
             if isinstance(item, Rejected):
                 self.reject(record, item.error)
+                continue
+            if getattr(item, "candidate_id", None) in gone and not self.readmits(item, gone):
+                self.reject(record, "the candidate was erased on request; this event is not taken (a profile event "
+                                    "with consent_renewed: true re-admits them)", keep_value=False)
                 continue
             if key is not None and key in seen:
                 self.result.duplicates += 1
@@ -210,10 +215,23 @@ class Batch:
         return {(stream, e) for stream, ids in by_stream.items()
                 for e in queries.processed_event_ids(self.session, stream, ids)}
 
+    def readmits(self, item, gone: set[str]) -> bool:
+        """An erasure again is taken (it changes nothing); consent renewed re-admits the candidate."""
+        if isinstance(item, CandidateErasure):
+            return True
+        if isinstance(item, ProfileEvent) and item.consent_renewed:
+            erasure.readmit(self.session, item.candidate_id)
+            gone.discard(item.candidate_id)
+            log.info("candidate_readmitted", candidate_id=item.candidate_id, event_id=item.event_id)
+            return True
+        return False
+
     def apply(self, record: RawRecord, item) -> None:
         handler = CANDIDATE_HANDLERS.get(type(item))
         if handler is not None:
             self.apply_candidate_event(record, handler, item)
+        elif isinstance(item, CandidateErasure):
+            self.apply_erasure(record, item.candidate_id)
         elif isinstance(item, RoleSpec):
             self.apply_role(item.role_id, item, item.event_id or f"{record.position}")
         elif isinstance(item, RoleTombstone):
@@ -254,6 +272,18 @@ class Batch:
                                          letter.model_dump(mode="json")), dedupe=from_kafka)
         self.result.dead_letters += 1
         log.warning("dead_lettered", topic=record.topic, partition=record.partition, offset=record.offset, error=error)
+
+    def apply_erasure(self, record: RawRecord, candidate_id: str) -> None:
+        """Every row about the candidate, gone in this transaction; downstream told on
+        candidate-erasures; the id remembered only as a salted hash."""
+        self.writer.flush()
+        removed = erasure.erase(self.session, candidate_id, self.now)
+        self.contexts[candidate_id] = CandidateContext(candidate_id)
+        notice = CandidateErased(candidate_id=candidate_id, erased_at=self.now, triggered_by=record.position)
+        self.writer.add_message(Outgoing(LOGICAL.candidate_erasures, candidate_id,
+                                         stable_id("er", record.position), notice.model_dump(mode="json")),
+                                dedupe=True)
+        log.info("candidate_erased", candidate_id=candidate_id, rows=removed)
 
     # -- role specs -------------------------------------------------------------------
 
@@ -320,6 +350,8 @@ def idempotency_key(record: RawRecord, item) -> Optional[tuple[str, str]]:
     back (and alert again). One without an event_id (a tombstone always) is known by its
     position in the single-partition role-specs topic, which a redelivery keeps."""
     event_id = getattr(item, "event_id", None)
+    if isinstance(item, CandidateErasure):
+        return ("CandidateErasure", record.position) if record.offset is not None else None
     if isinstance(item, (RoleSpec, RoleTombstone)):
         if event_id:
             return ("RoleSpec", event_id)

@@ -54,3 +54,37 @@ def _sessions(settings: Settings):
     from services.adapters.store.db import make_engine, make_session_factory
 
     return make_session_factory(make_engine(settings.database_url))
+
+
+def register_erase(command) -> None:
+    erase = command("erase", cmd_erase, "erase a candidate on request (GDPR art. 17); waits until it is done")
+    erase.add_argument("candidate_id")
+    erase.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the worker (default 60)")
+
+
+def cmd_erase(args, settings: Settings) -> int:
+    """A tombstone on profile-events keyed by the id, then wait until the worker applied it."""
+    import asyncio
+    import time
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from schemas.events import Id
+    from services.adapters.kafka.client import produce
+    from services.adapters.store import erasure
+
+    try:
+        candidate_id = TypeAdapter(Id).validate_python(args.candidate_id)
+    except ValidationError:
+        raise ValueError("candidate_id: 1-200 characters, no control characters") from None
+    sessions = _sessions(settings)
+    asyncio.run(produce(settings.kafka_bootstrap, settings.topics.profile_events, [(candidate_id, None)]))
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        with sessions.begin() as session:
+            if erasure.erased(session, [candidate_id]):
+                print(f"erased {candidate_id}; candidate-erasures tells downstream systems")
+                return 0
+        time.sleep(0.5)
+    raise ValueError(f"the erasure of {candidate_id} was sent to profile-events but no worker applied it within "
+                     f"{args.timeout:g} s: is a worker running?")

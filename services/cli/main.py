@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     notifications.register(command)
     triage.register(command)
     access.register(command)
+    access.register_erase(command)
 
     role = command("role", None, "create, change, pause, close, reopen or delete a role spec (via role-specs)")
     role_sub = role.add_subparsers(metavar="ACTION")

@@ -25,6 +25,7 @@ RULES = {
     ("GET", "/candidates"): "viewer",
     ("GET", "/candidates/{candidate_id}"): "viewer",
     ("POST", "/candidates/{candidate_id}/do-not-contact"): "recruiter",
+    ("DELETE", "/candidates/{candidate_id}"): "admin",
     ("GET", "/roles"): "viewer",
     ("GET", "/roles/{role_id}/shortlist"): "viewer",
     ("GET", "/roles/{role_id}/leads"): "viewer",

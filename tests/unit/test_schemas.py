@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from schemas import InterviewNote, MatchAlert, ProfileEvent, RoleSpec
 from schemas.generate import SCHEMA_DIR, render_all
 from services.adapters.kafka.records import RawRecord
-from services.app.decoding import Rejected, RoleTombstone, dead_letter, decode
+from services.app.decoding import CandidateErasure, Rejected, RoleTombstone, dead_letter, decode
 
 PROFILE = {"event_id": "e1", "candidate_id": "c-1", "source": "linkedin", "occurred_at": "2026-11-20T10:00:00Z",
            "profile": {"skills": ["Python"], "positions": [{"title": "Engineer", "company": "A", "start": "2024-03"}]}}
@@ -86,7 +86,9 @@ def test_decode_non_object_and_non_utf8():
 
 def test_role_tombstone():
     assert decode(record("role-specs", None, key=b"r-9")) == RoleTombstone("r-9")
-    assert isinstance(decode(record("profile-events", None, key=b"c")), Rejected)
+    assert decode(record("profile-events", None, key=b"c")) == CandidateErasure("c")
+    assert isinstance(decode(record("profile-events", None)), Rejected)  # an erasure needs its key
+    assert isinstance(decode(record("interview-notes", None, key=b"c")), Rejected)
 
 
 def test_dead_letter_keeps_original_bytes_and_position():

@@ -169,6 +169,7 @@ class OutboxMessage(Base):
     # Set when the broker refused the message for good (too large, ...): a small dead
     # letter saying so was published instead, pointing to this row.
     failed_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    candidate_id: Mapped[Optional[str]] = mapped_column(Id, index=True)  # whom it is about: erasure finds it
 
     __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
 
@@ -237,6 +238,7 @@ class DeliveryRow(Base):
     claimed_until: Mapped[Optional[datetime]]
     last_error: Mapped[Optional[str]] = mapped_column(String(500))
     message_created_at: Mapped[Optional[datetime]]  # the alert's created_at: delivery latency
+    candidate_id: Mapped[Optional[str]] = mapped_column(Id, index=True)  # whom it is about: erasure finds it
     created_at: Mapped[datetime]
     delivered_at: Mapped[Optional[datetime]]
 
@@ -254,6 +256,7 @@ class DigestItem(Base):
     period: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    candidate_id: Mapped[Optional[str]] = mapped_column(Id, index=True)
 
     __table_args__ = (Index("ix_digest_items_period", "subscription_id", "period"),)
 
@@ -356,3 +359,18 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str] = mapped_column(String(500))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ErasedCandidate(Base):
+    """A candidate erased on request, remembered only by a salted hash of the id: a later event
+    for it is dead-lettered instead of building the profile again (until consent re-admits it)."""
+    __tablename__ = "erased_candidates"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime]
+
+
+class RadarSecret(Base):
+    """Values the service makes once and keeps (the erasure salt)."""
+    __tablename__ = "radar_secrets"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

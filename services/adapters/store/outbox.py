@@ -89,6 +89,9 @@ class OutboxStore:
             if sent:
                 session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(sent))
                                 .values(sent_at=now, claimed_by=None))
+                # an erasure notice names whom it erased: once downstream has it, it goes
+                session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(sent),
+                                                            OutboxMessage.topic.like("%candidate-erasures")))
             for row_id, reason in replaced.items():
                 session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
                                 .values(sent_at=now, claimed_by=None, failed_reason=reason[:500]))

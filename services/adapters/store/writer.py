@@ -195,7 +195,8 @@ class BatchWriter:
             select(_outbox.c.message_id).where(_outbox.c.message_id.in_(part)))}
         fresh = [m for mid, (m, _) in self.outbox.items() if mid not in present]
         self._insert(_outbox, [{"topic": self.topics.physical(m.topic), "key": m.key or "", "message_id": m.message_id,
-                                "payload": m.payload, "created_at": self.now, "attempts": 0} for m in fresh])
+                                "payload": m.payload, "created_at": self.now, "attempts": 0,
+                                "candidate_id": m.payload.get("candidate_id")} for m in fresh])
         # Alerts and withdrawals are also kept for good (the outbox is pruned).
         self._insert(_alerts, [{"alert_id": m.message_id, "type": m.payload["type"], "role_id": m.payload["role_id"],
                                 "candidate_id": m.payload["candidate_id"], "payload": m.payload, "created_at": self.now}
