@@ -18,11 +18,59 @@ def _int_list(raw: str) -> tuple[int, ...]:
 
 
 DEFAULT_TENURE_WINDOWS_MONTHS = (24, 36, 48)
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How every client (worker, API, notifier, scheduler, CLI) authenticates to the broker
+    (README, "Managed Kafka"). The default is the local broker's plain listener."""
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: Optional[str] = None
+    sasl_username: Optional[str] = None
+    sasl_password: Optional[str] = None
+    ssl_cafile: Optional[str] = None        # the CA that signed the brokers' certificates
+    ssl_certfile: Optional[str] = None      # client certificate (mutual TLS)
+    ssl_keyfile: Optional[str] = None
+    ssl_key_password: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.protocol not in SECURITY_PROTOCOLS:
+            raise ValueError(f"RADAR_KAFKA_SECURITY_PROTOCOL: one of {', '.join(SECURITY_PROTOCOLS)}, "
+                             f"not {self.protocol!r}")
+        if self.protocol.startswith("SASL"):
+            if self.sasl_mechanism not in SASL_MECHANISMS:
+                raise ValueError(f"RADAR_KAFKA_SASL_MECHANISM: one of {', '.join(SASL_MECHANISMS)} with "
+                                 f"{self.protocol}")
+            if not (self.sasl_username and self.sasl_password):
+                raise ValueError("RADAR_KAFKA_SASL_USERNAME and RADAR_KAFKA_SASL_PASSWORD are needed with "
+                                 f"{self.protocol}")
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.protocol.startswith("SASL")
+
+    @classmethod
+    def from_env(cls, env) -> "KafkaSecurity":
+        return cls(protocol=env.get("RADAR_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+                   sasl_mechanism=(env.get("RADAR_KAFKA_SASL_MECHANISM") or "").upper() or None,
+                   sasl_username=env.get("RADAR_KAFKA_SASL_USERNAME") or None,
+                   sasl_password=env.get("RADAR_KAFKA_SASL_PASSWORD") or None,
+                   ssl_cafile=env.get("RADAR_KAFKA_SSL_CAFILE") or None,
+                   ssl_certfile=env.get("RADAR_KAFKA_SSL_CERTFILE") or None,
+                   ssl_keyfile=env.get("RADAR_KAFKA_SSL_KEYFILE") or None,
+                   ssl_key_password=env.get("RADAR_KAFKA_SSL_KEY_PASSWORD") or None)
 
 
 @dataclass(frozen=True)
 class Settings:
     kafka_bootstrap: str = "localhost:9092"
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     topic_prefix: str = ""  # every topic under a prefix: several deployments on one cluster
     database_url: str = field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'radar.db'}")
     topic_partitions: int = 6
@@ -63,12 +111,17 @@ class Settings:
     oidc_jwks_url: Optional[str] = None
     oidc_role_claim: str = "radar_role"
     metrics_token: Optional[str] = None    # when set, /metrics wants it as a bearer token
+    # Retention (README, "Erasure and retention"): days; 0 keeps for good
+    note_text_retention_days: int = 365    # then a note keeps what was learnt from it, not its text
+    dead_letter_retention_days: int = 30   # then a dead letter (and the value it holds) is deleted
+    scheduler_port: Optional[int] = None   # /livez, /readyz and /metrics of the scheduler
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         env = os.environ
         values = dict(
             kafka_bootstrap=env.get("RADAR_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            kafka_security=KafkaSecurity.from_env(env),
             topic_prefix=env.get("RADAR_TOPIC_PREFIX", ""),
             database_url=env.get("RADAR_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'radar.db'}",
             topic_partitions=int(env.get("RADAR_TOPIC_PARTITIONS", cls.topic_partitions)),
@@ -105,6 +158,10 @@ class Settings:
             oidc_jwks_url=env.get("RADAR_OIDC_JWKS_URL") or None,
             oidc_role_claim=env.get("RADAR_OIDC_ROLE_CLAIM", cls.oidc_role_claim),
             metrics_token=env.get("RADAR_METRICS_TOKEN") or None,
+            note_text_retention_days=int(env.get("RADAR_NOTE_TEXT_RETENTION_DAYS", cls.note_text_retention_days)),
+            dead_letter_retention_days=int(env.get("RADAR_DEAD_LETTER_RETENTION_DAYS",
+                                                   cls.dead_letter_retention_days)),
+            scheduler_port=_optional_int(env.get("RADAR_SCHEDULER_PORT")),
         )
         values.update(overrides)
         return cls(**values)
