@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.topics import CANDIDATE_TOPICS
 from services import metrics
+from services.adapters.kafka.client import client_options, tls_context
 from services.adapters.kafka.records import ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, from_rekeyed
 from services.adapters.kafka.relay import Relay, refused_for_good
 from services.adapters.store.db import make_engine, make_session_factory, utcnow
@@ -30,7 +31,7 @@ from services.adapters.store.heartbeats import WorkerPulse, beat, forget
 from services.adapters.store.outbox import OutboxStore, prune_sent
 from services.app.decoding import decode_safely, misrouted_candidate_id
 from services.app.pipeline import BatchResult, Pipeline
-from services.config import TOPICS, Settings
+from services.config import TOPICS, KafkaSecurity, Settings
 from services.errors import log_fields
 from services.logs import get_logger
 
@@ -73,7 +74,7 @@ class Worker:
             broker_commit_every=100, broker_commit_interval=1.0, producer_acks=-1,
             stream_wait_empty=False, datadir=str(datadir),
             broker_session_timeout=s.session_timeout_s, broker_heartbeat_interval=s.heartbeat_interval_s,
-            consumer_group_instance_id=s.worker_id,
+            consumer_group_instance_id=s.worker_id, broker_credentials=faust_credentials(s.kafka_security),
         )
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
         candidate_topics = app.topic(*(TOPICS.physical(name) for name in CANDIDATE_TOPICS), TOPICS.rekeyed, **raw)
@@ -205,11 +206,11 @@ class Worker:
 
     async def relay_forever(self, app: faust.App) -> None:
         """Own the producer (relay and re-key forwards) and publish the outbox until stopped."""
-        self.producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap, acks="all",
+        self.producer = AIOKafkaProducer(**client_options(self.settings), acks="all",
                                          enable_idempotence=True, linger_ms=2)
         await self.until_done("producer", self.producer.start)
         self.producer_ready.set()
-        relay = Relay(self.outbox, self.producer, self.settings.kafka_bootstrap, self.db)
+        relay = Relay(self.outbox, self.producer, client_options(self.settings), self.db)
         try:
             while not app.should_stop:
                 try:
@@ -265,3 +266,13 @@ def _record(message) -> RawRecord:
         return from_rekeyed(headers.get(ORIGIN_KEY_HEADER), message.value, headers[REKEY_HEADER].decode())
     return RawRecord(topic=message.topic, partition=message.partition, offset=message.offset,
                      key=message.key, value=message.value)
+
+
+def faust_credentials(security: KafkaSecurity) -> Optional[faust.types.auth.CredentialsT]:
+    """The worker's Kafka credentials in faust's terms (the same settings as every other client)."""
+    if security.uses_sasl:
+        return faust.SASLCredentials(username=security.sasl_username, password=security.sasl_password,
+                                     ssl_context=tls_context(security), mechanism=security.sasl_mechanism)
+    if security.uses_tls:
+        return faust.SSLCredentials(tls_context(security))
+    return None

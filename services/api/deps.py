@@ -34,7 +34,7 @@ class Api:
                 await self.produce(topic, messages)
                 return
             from services.adapters.kafka.client import produce as kafka_produce
-            await kafka_produce(self.settings.kafka_bootstrap, self.settings.topics.physical(topic), messages)
+            await kafka_produce(self.settings, self.settings.topics.physical(topic), messages)
         except Exception as exc:
             raise HTTPException(503, f"could not publish to {topic}: {type(exc).__name__}; try again") from None
 

@@ -94,7 +94,7 @@ async def _update_lag(settings: Settings) -> None:
     from services.adapters.kafka.lag import consumer_lag
 
     try:
-        lag = await consumer_lag(settings.kafka_bootstrap, settings.app_id)
+        lag = await consumer_lag(settings)
     except Exception:  # broker unreachable: say so rather than show stale numbers
         LAG_UP.set(0)
         return

@@ -78,7 +78,7 @@ def cmd_erase(args, settings: Settings) -> int:
     except ValidationError:
         raise ValueError("candidate_id: 1-200 characters, no control characters") from None
     sessions = _sessions(settings)
-    asyncio.run(produce(settings.kafka_bootstrap, settings.topics.profile_events, [(candidate_id, None)]))
+    asyncio.run(produce(settings, settings.topics.profile_events, [(candidate_id, None)]))
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         with sessions.begin() as session:

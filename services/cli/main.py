@@ -276,14 +276,14 @@ def cmd_send(args, settings: Settings) -> int:
     if args.raw:
         lines = [line for line in (sys.stdin.read() if args.file == "-" else _read_text(args.file)).splitlines()
                  if line.strip()]
-        asyncio.run(produce(settings.kafka_bootstrap, TOPICS.physical(args.topic), [(None, l) for l in lines],
+        asyncio.run(produce(settings, TOPICS.physical(args.topic), [(None, l) for l in lines],
                             raw=True))
         print(f"sent {len(lines)} raw line(s) to {args.topic}")
         return 0
     events = read_events(args.file)
     key_field = key_fields[args.topic]
     messages = [((e.get(key_field) if isinstance(e, dict) else None), e) for e in events]
-    asyncio.run(produce(settings.kafka_bootstrap, TOPICS.physical(args.topic), messages))
+    asyncio.run(produce(settings, TOPICS.physical(args.topic), messages))
     print(f"sent {len(messages)} message(s) to {args.topic}")
     return 0
 
@@ -291,7 +291,7 @@ def cmd_send(args, settings: Settings) -> int:
 def cmd_follow(args, settings: Settings) -> int:
     from services.adapters.kafka.client import follow
     from services.config import TOPICS
-    asyncio.run(follow(settings.kafka_bootstrap, TOPICS.physical(args.topic), args.from_beginning, args.max, args.timeout))
+    asyncio.run(follow(settings, TOPICS.physical(args.topic), args.from_beginning, args.max, args.timeout))
     return 0
 
 
@@ -335,7 +335,7 @@ def cmd_role(args, settings: Settings) -> int:
     spec = read_events(args.file)[0] if args.action == "put" else None
     key, value = role_change_messages(sessions, args.action, getattr(args, "role_id", None), spec)
     from services.config import TOPICS
-    asyncio.run(produce(settings.kafka_bootstrap, TOPICS.role_specs, [(key, value)]))
+    asyncio.run(produce(settings, TOPICS.role_specs, [(key, value)]))
     print(f"role {key}: {args.action} sent to role-specs")
     return 0
 

@@ -42,7 +42,7 @@ def cmd_lead(args, settings: Settings) -> int:
     body = {k: v for k, v in (("status", args.status), ("reason", args.reason), ("assignee", args.assignee),
                               ("note", args.note), ("until", args.until)) if v is not None}
     event = lead_event(_sessions(settings), args.role_id, args.candidate_id, body, args.actor or getpass.getuser())
-    asyncio.run(produce(settings.kafka_bootstrap, settings.topics.lead_events, [(args.candidate_id, event)]))
+    asyncio.run(produce(settings, settings.topics.lead_events, [(args.candidate_id, event)]))
     print(f"lead {args.role_id}/{args.candidate_id}: {args.status} sent to lead-events ({event['event_id']})")
     return 0
 

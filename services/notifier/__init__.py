@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer
 
 from services import metrics
 from services.adapters.delivery.senders import Senders, SmtpSettings
+from services.adapters.kafka.client import client_options
 from services.adapters.kafka.topics import ensure_topics
 from services.adapters.store.db import make_engine, make_session_factory, utcnow
 from services.adapters.store.notifications import Job, delivery_stats
@@ -60,7 +61,7 @@ class NotifierProcess:
         await ensure_topics(self.settings)
         s = self.settings
         topics = s.topics
-        consumer = AIOKafkaConsumer(topics.match_alerts, topics.candidate_signals, bootstrap_servers=s.kafka_bootstrap,
+        consumer = AIOKafkaConsumer(topics.match_alerts, topics.candidate_signals, **client_options(s),
                                     group_id=f"{s.app_id}-notifier", enable_auto_commit=False,
                                     auto_offset_reset="earliest", session_timeout_ms=int(s.session_timeout_s * 1000),
                                     heartbeat_interval_ms=int(s.heartbeat_interval_s * 1000))

@@ -19,6 +19,7 @@ import uuid
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import TimerEvent
+from services.adapters.kafka.client import client_options
 from services.adapters.store.db import make_engine, make_session_factory, upgrade, utcnow
 from services.adapters.store.scheduling import (
     daily_run_due,
@@ -98,7 +99,7 @@ async def _run(settings: Settings) -> None:
     SchedulerRuntime.settings = settings
     SchedulerRuntime.sessions = make_session_factory(make_engine(settings.database_url))
     SchedulerRuntime.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    SchedulerRuntime.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
+    SchedulerRuntime.producer = AIOKafkaProducer(**client_options(settings), acks="all",
                                                  enable_idempotence=True)
     await SchedulerRuntime.producer.start()
     scheduler = AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(url=settings.database_url,

@@ -63,7 +63,7 @@ async def with_relay(bootstrap, sessions, relay_id, body, lease_s=10.0):
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        return await body(Relay(OutboxStore(sessions, relay_id, lease_s), producer, bootstrap, direct))
+        return await body(Relay(OutboxStore(sessions, relay_id, lease_s), producer, {"bootstrap_servers": bootstrap}, direct))
     finally:
         await producer.stop()
 

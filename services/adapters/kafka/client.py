@@ -1,19 +1,47 @@
-"""Plain aiokafka producer and consumer for the CLI (`radar send`, `radar follow`)."""
+"""How every Kafka client connects (`client_options`), and plain aiokafka producer and
+consumer for the CLI and the API (`radar send`, `radar follow`)."""
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import sys
 from typing import Any, Optional
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.helpers import create_ssl_context
+
+from services.config import KafkaSecurity, Settings
 
 
-async def produce(bootstrap: str, topic: str, messages: list[tuple[Optional[str], Any]], raw: bool = False) -> None:
+def client_options(settings: Settings) -> dict[str, Any]:
+    """aiokafka's keyword arguments for where the brokers are and how to authenticate
+    (README, "Managed Kafka"): every producer, consumer and admin client takes these."""
+    security = settings.kafka_security
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap, "security_protocol": security.protocol}
+    if security.uses_sasl:
+        options.update(sasl_mechanism=security.sasl_mechanism, sasl_plain_username=security.sasl_username,
+                       sasl_plain_password=security.sasl_password)
+    if security.uses_tls:
+        options["ssl_context"] = tls_context(security)
+    return options
+
+
+def tls_context(security: KafkaSecurity) -> Optional[ssl.SSLContext]:
+    """The TLS context for SSL and SASL_SSL: the system's CAs unless a CA file is given; a
+    client certificate for mutual TLS."""
+    if not security.uses_tls:
+        return None
+    return create_ssl_context(cafile=security.ssl_cafile, certfile=security.ssl_certfile,
+                              keyfile=security.ssl_keyfile, password=security.ssl_key_password)
+
+
+async def produce(settings: Settings, topic: str, messages: list[tuple[Optional[str], Any]],
+                  raw: bool = False) -> None:
     """Send (key, value) pairs in order and wait until Kafka acknowledged every one.
 
     Values are JSON-encoded, or sent as they are (str/bytes) when `raw` is set."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+    producer = AIOKafkaProducer(**client_options(settings), acks="all", enable_idempotence=True,
                                 request_timeout_ms=15000)
     try:
         await producer.start()
@@ -31,9 +59,10 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[Optional[str]
         await producer.stop()
 
 
-async def follow(bootstrap: str, topic: str, from_beginning: bool, max_messages: Optional[int],
+async def follow(settings: Settings, topic: str, from_beginning: bool, max_messages: Optional[int],
                  idle_timeout: Optional[float]) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    bootstrap = settings.kafka_bootstrap
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None,
                                 auto_offset_reset="earliest" if from_beginning else "latest")
     await consumer.start()
     seen = 0

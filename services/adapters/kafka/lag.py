@@ -7,19 +7,20 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import TOPIC_TABLE
-from services.config import TOPICS
+from services.adapters.kafka.client import client_options
+from services.config import TOPICS, Settings
 
 INPUT_TOPICS = tuple(TOPICS.physical(spec.name) for spec in TOPIC_TABLE if spec.inbound)
 
 
-async def consumer_lag(bootstrap: str, group_id: str, timeout: float = 3.0) -> dict[str, int]:
-    """Messages not yet consumed by the group, per input topic (end offset - committed)."""
-    return await asyncio.wait_for(_lag(bootstrap, group_id), timeout)
+async def consumer_lag(settings: Settings, timeout: float = 3.0) -> dict[str, int]:
+    """Messages not yet consumed by the worker group, per input topic (end offset - committed)."""
+    return await asyncio.wait_for(_lag(client_options(settings), settings.app_id), timeout)
 
 
-async def _lag(bootstrap: str, group_id: str) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, request_timeout_ms=2000)
+async def _lag(options: dict, group_id: str) -> dict[str, int]:
+    admin = AIOKafkaAdminClient(**options, request_timeout_ms=2000)
+    consumer = AIOKafkaConsumer(**options, group_id=None, request_timeout_ms=2000)
     await admin.start()
     await consumer.start()
     try:

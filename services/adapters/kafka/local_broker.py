@@ -2,6 +2,9 @@
 
 Its jars come from Maven Central through Maven (deploy/kafka/pom.xml pins the version)
 and are cached in `<kafka_home>/libs`; it runs on the machine's JDK 17.
+
+For tests of client security it can also require SASL (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN)
+and TLS (a throwaway CA made with the JDK's keytool); by default it is plain and open.
 """
 from __future__ import annotations
 
@@ -13,12 +16,14 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 REPO_DEPLOY = Path(__file__).resolve().parents[3] / "deploy" / "kafka"
 KAFKA_VERSION = "3.9.1"
+SASL_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN")
+TLS_PASSWORD = "radar-local"  # of the throwaway key stores only: a test broker's, never a real one
 
 
 class KafkaSetupError(RuntimeError):
@@ -76,10 +81,19 @@ def ensure_jars(home: Path) -> Path:
 
 @dataclass
 class LocalKafka:
-    """One broker: its files live in `home/<port>/`; the jars are shared in `home/libs`."""
+    """One broker: its files live in `home/<port>/`; the jars are shared in `home/libs`.
+
+    With `sasl_users` ({name: password}) `port` is a SASL_PLAINTEXT listener taking any of
+    SASL_MECHANISMS; with `tls` there are also an SSL listener wanting a client certificate
+    signed by the broker's CA (`ca_file`, `client_keystore`) and, with users, a SASL_SSL one
+    (`listeners` says where). The SCRAM users are stored when the storage is formatted, so
+    a broker directory keeps the users it was first started with. The broker talks to itself
+    on a PLAINTEXT listener on 127.0.0.1 only."""
     home: Path
     host: str = "127.0.0.1"
     port: int = 9092
+    sasl_users: Optional[dict[str, str]] = field(default=None)
+    tls: bool = False
 
     @property
     def dir(self) -> Path:
@@ -105,6 +119,30 @@ class LocalKafka:
         except (OSError, ValueError):
             return None
 
+    @property
+    def secured(self) -> bool:
+        return bool(self.sasl_users) or self.tls
+
+    @property
+    def listeners(self) -> dict[str, str]:
+        """Where clients connect, by security protocol (only PLAINTEXT unless secured)."""
+        if not self.secured:
+            return {"PLAINTEXT": self.bootstrap}
+        names = (["SASL_PLAINTEXT"] if self.sasl_users else []) + (["SSL"] if self.tls else [])
+        names += ["SASL_SSL"] if self.sasl_users and self.tls else []
+        ports = [self.port] + [self._saved_port(name.lower()) for name in names[1:]]
+        return {name: f"{self.host}:{port}" for name, port in zip(names, ports)}
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM certificate of the CA that signed the broker's (and the client's) certificate."""
+        return self.dir / "tls" / "ca.pem"
+
+    @property
+    def client_keystore(self) -> Path:
+        """A client certificate and key for the SSL listener (PKCS12, password TLS_PASSWORD)."""
+        return self.dir / "tls" / "client.p12"
+
     def status(self) -> dict:
         return {"bootstrap": self.bootstrap, "pid": self.pid(), "answering": is_answering(self.host, self.port),
                 "version": KAFKA_VERSION, "dir": str(self.dir)}
@@ -115,16 +153,18 @@ class LocalKafka:
             return False
         libs = ensure_jars(self.home)
         self.dir.mkdir(parents=True, exist_ok=True)
-        config = self._write_config()
         java = shutil.which("java")
         if java is None:
             raise KafkaSetupError("java is needed to run the local Kafka broker: install JDK 17+")
+        if self.tls:
+            self._make_certificates()
+        config = self._write_config()
         base = [java, "-Xms256m", "-Xmx768m", f"-Dlog4j.configuration=file:{REPO_DEPLOY / 'log4j.properties'}",
                 "-cp", f"{libs}/*"]
         if not (self.dir / "data" / "meta.properties").exists():
             cluster_id = new_cluster_id()
-            formatted = subprocess.run(base + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
-                                       capture_output=True, text=True)
+            formatted = subprocess.run(base + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)]
+                                       + self._scram_arguments(), capture_output=True, text=True)
             if formatted.returncode != 0:
                 raise KafkaSetupError("formatting the broker's storage failed: " + formatted.stderr.strip()[-300:])
         with open(self.log_file, "ab") as log:
@@ -158,7 +198,10 @@ class LocalKafka:
 
     def _controller_port(self) -> int:
         """The same controller port across restarts (the KRaft quorum remembers it), if free."""
-        saved = self.dir / "controller.port"
+        return self._saved_port("controller")
+
+    def _saved_port(self, name: str) -> int:
+        saved = self.dir / f"{name}.port"
         if saved.exists():
             port = int(saved.read_text())
             if not is_answering("127.0.0.1", port):
@@ -189,7 +232,90 @@ class LocalKafka:
             "log.retention.hours=168",
             "",
         ]))
+        if self.secured:
+            config.write_text(self._secure(config.read_text(), controller_port))
         return config
+
+    def _secure(self, plain: str, controller_port: int) -> str:
+        """The plain configuration with the client listener(s) swapped for secured ones."""
+        internal = f"PLAINTEXT://127.0.0.1:{self._saved_port('internal')}"
+        clients = ",".join(f"{name}://{address}" for name, address in self.listeners.items())
+        protocols = ",".join(f"{name}:{name}" for name in self.listeners)
+        lines = [line for line in plain.splitlines() if not line.startswith(("listeners=", "advertised.listeners=",
+                                                                             "listener.security.protocol.map="))]
+        lines += [f"listeners={clients},{internal},CONTROLLER://127.0.0.1:{controller_port}",
+                  f"advertised.listeners={clients},{internal}",
+                  f"listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,{protocols}",
+                  "inter.broker.listener.name=PLAINTEXT"]
+        if self.sasl_users:
+            lines.append(f"sasl.enabled.mechanisms={','.join(SASL_MECHANISMS)}")
+            plain_users = " ".join(f'user_{name}="{password}"' for name, password in self.sasl_users.items())
+            for listener in (name.lower() for name in self.listeners if name.startswith("SASL")):
+                for scram in ("scram-sha-256", "scram-sha-512"):
+                    lines.append(f"listener.name.{listener}.{scram}.sasl.jaas.config="
+                                 "org.apache.kafka.common.security.scram.ScramLoginModule required;")
+                lines.append(f"listener.name.{listener}.plain.sasl.jaas.config="
+                             f"org.apache.kafka.common.security.plain.PlainLoginModule required {plain_users};")
+        if self.tls:
+            tls = self.dir / "tls"
+            lines += ["ssl.keystore.type=PKCS12", f"ssl.keystore.location={tls / 'broker.p12'}",
+                      f"ssl.keystore.password={TLS_PASSWORD}", f"ssl.key.password={TLS_PASSWORD}",
+                      "ssl.truststore.type=PKCS12", f"ssl.truststore.location={tls / 'truststore.p12'}",
+                      f"ssl.truststore.password={TLS_PASSWORD}", "listener.name.ssl.ssl.client.auth=required"]
+        return "\n".join(lines + [""])
+
+    def _scram_arguments(self) -> list[str]:
+        """The storage tool's --add-scram for every user and SCRAM mechanism (Kafka 3.5+)."""
+        arguments: list[str] = []
+        for name, password in (self.sasl_users or {}).items():
+            if not name or any(c in name + password for c in '",=[]\\ \n') or not password:
+                raise KafkaSetupError(f"SASL user {name!r}: names and passwords of the local broker's users are "
+                                      "non-empty and have no quotes, commas, '=', brackets, backslashes or spaces")
+            for scram in SASL_MECHANISMS[:2]:
+                arguments += ["--add-scram", f"{scram}=[name={name},password={password}]"]
+        return arguments
+
+    def _make_certificates(self) -> None:
+        """A CA, a broker key store and trust store, a client key store and the CA as PEM,
+        all made once with the JDK's keytool (PKCS12)."""
+        tls = self.dir / "tls"
+        if self.ca_file.exists() and self.client_keystore.exists():
+            return
+        keytool = shutil.which("keytool")
+        if keytool is None:
+            raise KafkaSetupError("keytool (part of the JDK) is needed for the local broker's TLS")
+        tls.mkdir(parents=True, exist_ok=True)
+        secret = ["-storepass", TLS_PASSWORD, "-keypass", TLS_PASSWORD]
+
+        def run(*arguments: str) -> None:
+            done = subprocess.run([keytool, *arguments], capture_output=True, text=True, cwd=tls)
+            if done.returncode != 0:
+                raise KafkaSetupError(f"keytool {arguments[0]} failed: " + (done.stdout + done.stderr).strip()[-300:])
+
+        def keypair(store: str, alias: str, name: str) -> None:
+            run("-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+                "-dname", f"CN={name}", "-keystore", store, "-storetype", "PKCS12", *secret,
+                *(["-ext", "bc:c"] if alias == "ca" else []))
+
+        def signed(store: str, alias: str, name: str, usage: str, san: str = "") -> None:
+            keypair(store, alias, name)
+            run("-certreq", "-alias", alias, "-keystore", store, "-storepass", TLS_PASSWORD, "-file", f"{alias}.csr")
+            run("-gencert", "-alias", "ca", "-keystore", "ca.p12", "-storepass", TLS_PASSWORD, "-infile",
+                f"{alias}.csr", "-outfile", f"{alias}.pem", "-rfc", "-validity", "3650", "-ext", f"EKU={usage}",
+                *(["-ext", f"SAN={san}"] if san else []))
+            run("-importcert", "-alias", "ca", "-file", "ca.pem", "-keystore", store, "-storepass", TLS_PASSWORD,
+                "-noprompt")
+            run("-importcert", "-alias", alias, "-file", f"{alias}.pem", "-keystore", store, "-storepass",
+                TLS_PASSWORD, "-noprompt")
+
+        keypair("ca.p12", "ca", "radar-local-ca")
+        run("-exportcert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-storepass", TLS_PASSWORD, "-file", "ca.pem")
+        run("-importcert", "-alias", "ca", "-file", "ca.pem", "-keystore", "truststore.p12", "-storetype", "PKCS12",
+            "-storepass", TLS_PASSWORD, "-noprompt")
+        names = sorted({"dns:localhost", "ip:127.0.0.1",
+                        f"ip:{self.host}" if self.host.replace(".", "").isdigit() else f"dns:{self.host}"})
+        signed("broker.p12", "broker", "localhost", "serverAuth,clientAuth", ",".join(names))
+        signed("client.p12", "client", "radar-client", "clientAuth")
 
 
 def _reap(pid: int) -> None:

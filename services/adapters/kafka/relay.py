@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime, timedelta
-from typing import Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka import errors as kafka_errors
@@ -49,11 +49,11 @@ def refused_for_good(error: BaseException) -> bool:
 class Relay:
     """One worker's relay. `db` runs a function on the worker's database thread."""
 
-    def __init__(self, store: OutboxStore, producer: AIOKafkaProducer, bootstrap: str,
+    def __init__(self, store: OutboxStore, producer: AIOKafkaProducer, kafka_options: dict[str, Any],
                  db: Callable[..., Awaitable]):
         self.store = store
         self.producer = producer
-        self.bootstrap = bootstrap
+        self.kafka_options = kafka_options  # client_options(settings): to read back what was sent
         self.db = db
 
     async def relay_once(self, limit: int = 500) -> int:
@@ -137,7 +137,7 @@ class Relay:
         since = min((m.previous_claim_at or m.created_at) for m in messages) - READ_BACK_SLACK
         topics = sorted({m.topic for m in messages} | ({TOPICS.dead_letters} if any(m.failed_reason for m in messages)
                                                         else set()))
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+        consumer = AIOKafkaConsumer(**self.kafka_options, group_id=None, enable_auto_commit=False,
                                     auto_offset_reset="earliest", request_timeout_ms=15000)
         await consumer.start()
         try:

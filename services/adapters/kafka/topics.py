@@ -7,6 +7,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas.topics import TOPIC_TABLE
+from services.adapters.kafka.client import client_options
 from services.config import Settings
 from services.logs import get_logger
 
@@ -31,7 +32,7 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
 async def ensure_topics(settings: Settings, attempts: int = 30) -> list[str]:
     """Create the missing topics; returns the names created. Retries while the broker starts."""
     for attempt in range(attempts):
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10000)
+        admin = AIOKafkaAdminClient(**client_options(settings), request_timeout_ms=10000)
         try:
             await admin.start()
             existing = set(await admin.list_topics())
