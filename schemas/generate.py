@@ -1,10 +1,11 @@
-"""Write the JSON Schema files for downstream subscribers: `python -m schemas.generate`."""
+"""Write the JSON Schema files and the AsyncAPI document for downstream subscribers: `python -m schemas.generate`."""
 import json
 import re
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from schemas import asyncapi
 from schemas.topics import TOPIC_TABLE
 
 SCHEMA_DIR = Path(__file__).parent / "json"
@@ -31,6 +32,8 @@ def main() -> None:
     for filename, text in render_all().items():
         (SCHEMA_DIR / filename).write_text(text)
         print(f"wrote schemas/json/{filename}")
+    asyncapi.ASYNCAPI_PATH.write_text(asyncapi.render())
+    print(f"wrote schemas/{asyncapi.ASYNCAPI_PATH.name}")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,8 @@ def detect_role_change(old: View, new: View) -> list[DetectedSignal]:
     before, after = _current(old).get("company"), _current(new).get("company")
     if before and after and company_key(before) != company_key(after):
         return [DetectedSignal("role_change", {"from_company": before, "to_company": after,
-                                               "title": _current(new).get("title")})]
+                                               "title": _current(new).get("title"),
+                                               "from_title": _current(old).get("title")})]
     return []
 
 

@@ -115,9 +115,11 @@ def touches(role: Role, signal: DetectedSignal) -> bool:
         return detail.get("skill") in role.must_set or detail.get("skill") in role.nice_to_have
     if signal.type == "relocation":
         return role.place_keys is not None and not role.place_keys.isdisjoint(places.place_parts(detail.get("to")))
-    if signal.type in ("promotion", "role_change") and role.seniority:
-        level = detail.get("to_level") or ladder.seniority_of_title(detail.get("to_title") or detail.get("title"))
-        return level in role.seniority
+    if signal.type == "promotion" and role.seniority:  # a promotion is a higher level by definition
+        return (detail.get("to_level") or ladder.seniority_of_title(detail.get("to_title"))) in role.seniority
+    if signal.type == "role_change" and role.seniority:  # a new employer touches only with a new level
+        level = ladder.seniority_of_title(detail.get("title"))
+        return level in role.seniority and level != ladder.seniority_of_title(detail.get("from_title"))
     return False
 
 

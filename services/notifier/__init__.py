@@ -142,7 +142,7 @@ class NotifierProcess:
                 outcome = Outcome(False, retry=False, reason="the subscription was removed")
             else:
                 digest = await self.db(self.core.digest, job) if job.kind == "digest" else None
-                outcome = await send(job, subscription, senders, digest)
+                outcome = await attempt(job, subscription, senders, digest)
             retry_at = await self.recorded(job, outcome)
             self.observe(job, outcome, retry_at)
         except Exception as exc:  # a defect: the delivery stays claimed, and is tried again after its lease
@@ -224,3 +224,14 @@ def _wanted(from_signals: bool, value: bytes | None) -> dict[str, Any] | None:
     if from_signals:
         return message if message.get("type") == "revisit_due" and message.get("signal_id") else None
     return message if message.get("type") in ("match.alert", "match.withdrawn") and message.get("alert_id") else None
+
+
+async def attempt(job: Job, subscription, senders: Senders, digest) -> Outcome:
+    """Render and send. A message that cannot be rendered or sent for a reason no retry
+    mends (a defect) fails visibly: `radar deliveries --failed` shows it, retry after a fix."""
+    try:
+        return await send(job, subscription, senders, digest)
+    except Exception as exc:
+        log.error("delivery_defect", delivery=job.id, **log_fields(exc))
+        return Outcome(False, retry=False, reason=f"could not be sent: {type(exc).__name__} in the notifier "
+                                                  "(see its log); `radar deliveries retry` after a fix")

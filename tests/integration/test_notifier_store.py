@@ -243,3 +243,44 @@ async def _concurrently(notifier, senders, subscriptions, receiver):
     ok = [t for j, o, t in results if j.subscription_id not in hung and o.delivered]
     return {"ok_done_after_s": max(ok), "hang_outcomes": {o.reason for j, o, _ in results
                                                           if j.subscription_id in hung}}
+
+
+def withdrawal_of(alert):
+    return {"type": "match.withdrawn", "alert_id": "wd-1", "withdraws_alert_id": alert["alert_id"],
+            "role_id": alert["role_id"], "candidate_id": alert["candidate_id"], "triggered_by": "profile-events:0:9",
+            "reasons": [{"kind": "change", "text": "moved from Northwind to Acme"}],
+            "created_at": alert["created_at"]}
+
+
+def test_a_withdrawal_by_email_has_no_fit_line_and_is_delivered(sessions, alerts):
+    with SmtpReceiver() as smtp:
+        add(sessions, channel="email", address="a@example.com", roles=["r-7"])
+        notifier = Notifier(sessions, "http://radar.example", Clock(NOW))
+        r7 = next(a for a in alerts if a["role_id"] == "r-7")
+        notifier.plan([r7, withdrawal_of(r7)])
+        done = run(_deliver_and_close(notifier, Senders(SmtpSettings("127.0.0.1", smtp.port))))
+        assert [outcome.delivered for _, outcome, _ in done] == [True, True]
+        texts = [next(p for p in m.get_payload() if p.get_content_type() == "text/plain").get_payload(decode=True)
+                 .decode().replace("\r\n", "\n") for m in smtp.messages]
+        alert_text, withdrawal_text = sorted(texts, key=lambda t: t.startswith("No longer"))
+        assert alert_text.splitlines()[:2] == ["Newly relevant: Ada Example for Senior Data Engineer",
+                                               "Staff Data Engineer at Northwind"]
+        assert withdrawal_text.startswith("No longer relevant: Ada Example for Senior Data Engineer\n")
+        assert "Fit" not in withdrawal_text and "- moved from Northwind to Acme" in withdrawal_text
+
+
+def test_a_message_that_cannot_be_rendered_fails_visibly_instead_of_waiting_for_ever(sessions, alerts):
+    from services.notifier import attempt
+
+    add(sessions, channel="email", address="a@example.com", roles=["r-7"])
+    broken = dict(next(a for a in alerts if a["role_id"] == "r-7"), fit="not a number")  # what a defect in a template or a payload looks like
+    notifier = Notifier(sessions, "http://radar.example", Clock(NOW))
+    notifier.plan([broken])
+    [job] = notifier.claim()
+    outcome = run(attempt(job, notifier.subscriptions()[job.subscription_id],
+                                          Senders(SmtpSettings("127.0.0.1", 9)), None))
+    assert not outcome.delivered and not outcome.retry and "TypeError in the notifier" in outcome.reason
+    notifier.record(job, outcome)
+    with sessions() as session:
+        [row] = session.scalars(select(DeliveryRow).where(DeliveryRow.id == job.id)).all()
+    assert (row.status, row.attempts) == ("failed", 1) and "radar deliveries retry" in row.last_error

@@ -266,6 +266,17 @@ def test_not_a_fit_holds_back_re_entry_until_the_role_changes():
     assert len(radar.of_type("match.alert")) == 2  # after the edit, re-entry alerts again
 
 
+def test_a_move_at_the_same_level_does_not_lift_a_wrong_level_mark_on_a_role_with_levels():
+    radar = InMemoryRadar()
+    relevant_ada(radar, seniority=["senior", "staff"])
+    radar.lead("not_a_fit", reason="wrong_level")
+    leave_and_come_back(radar)  # Senior at Initech, then Senior at Northwind again: no new level
+    assert len(radar.of_type("match.alert")) == 1 and radar.held_back[0].reason == "marked not a fit (wrong_level)"
+    radar.profile(**dict(ada("p24", "2026-11-24T10:00:00Z", skills=("Python", "Kafka"), company="Initech"),
+                         positions=[position("Staff Data Engineer", "Initech")]))
+    assert radar.contexts["c-1"].leads["r-7"].blocked_at is None  # a move to a new level the role asks for
+
+
 def test_a_signal_that_touches_the_role_lifts_not_a_fit():
     radar = InMemoryRadar()
     relevant_ada(radar)

@@ -29,7 +29,7 @@ def slack_body(message: dict[str, Any]) -> bytes:
     fields = [{"type": "mrkdwn", "text": f"*Candidate*\n{who}"}]
     if role:
         fields.append({"type": "mrkdwn", "text": f"*Role*\n{role}"})
-    if message.get("fit") is not None:
+    if message.get("fit") is not None and message.get("readiness") is not None:
         fields += [{"type": "mrkdwn", "text": f"*Fit*\n{message['fit']:.2f}"},
                    {"type": "mrkdwn", "text": f"*Readiness*\n{message['readiness']:.2f}"}]
     blocks.append({"type": "section", "fields": fields})
