@@ -195,6 +195,12 @@ class LeadEvent(_InboundMessage):
             raise PydanticCustomError("until", "snoozed needs until (a date, YYYY-MM-DD)")
         if self.status == "handed_off" and not self.assignee:
             raise PydanticCustomError("assignee", "handed_off needs an assignee")
+        if self.status == "snoozed" and self.until <= self.occurred_at.date():
+            raise PydanticCustomError("until", "snoozed needs until after the day of the change (a date to come)")
+        if self.reason is not None and self.status != "not_a_fit":
+            raise PydanticCustomError("reason", "a reason goes with not_a_fit only")
+        if self.until is not None and self.status != "snoozed":
+            raise PydanticCustomError("until", "until goes with snoozed only")
         return self
 
 

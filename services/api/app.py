@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from services.adapters.store.db import make_engine, make_session_factory
@@ -30,6 +31,27 @@ def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
             return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES:,} bytes"}, status_code=413)
         return await call_next(request)
 
+    @app.exception_handler(RequestValidationError)
+    async def one_clear_message(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
+
     for router in (ops.router, routes.router, notifications.router, triage.router):
         app.include_router(router)
     return app
+
+
+_WHERE = {"query": "query parameter", "path": "path parameter", "body": "body", "header": "header"}
+
+
+def validation_message(errors) -> str:
+    """FastAPI's list of validation errors as the one sentence a person reads: where, and what."""
+    parts = []
+    for error in list(errors)[:3]:
+        where, *field = [str(part) for part in error.get("loc", ())] or ["request"]
+        name = ".".join(field)
+        label = f"{_WHERE.get(where, where)} {name}".strip() if name else _WHERE.get(where, where)
+        message = error.get("msg", "is not valid")
+        if error.get("type") == "json_invalid":
+            label, message = "body", "is not valid JSON"
+        parts.append(f"{label}: {message}")
+    return "; ".join(parts)

@@ -22,7 +22,10 @@ def subscribe(body: dict[str, Any] = Body(...), ctx: Api = Depends(api), who: Pr
         wanted = SubscriptionIn.model_validate(body)
     except ValidationError as exc:
         raise unprocessable(exc) from None
-    shown = use_cases.subscribe(ctx.sessions, wanted)
+    try:
+        shown = use_cases.subscribe(ctx.sessions, wanted)
+    except use_cases.DuplicateSubscription as exc:
+        raise HTTPException(409, str(exc)) from None
     record(ctx.sessions, who, "subscription.create", shown["id"], {"channel": shown["channel"]})
     return shown
 

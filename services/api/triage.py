@@ -2,13 +2,13 @@
 lead's history, candidate search, the funnel, alerts held back by feedback."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Optional
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from sqlalchemy import desc, func, select
 
-from schemas.events import as_utc
+from schemas.events import LEAD_STATUSES, as_utc
 from schemas.topics import LOGICAL
 from services.adapters.store.models import HeldBackRow
 from services.api.auth import RECRUITER, VIEWER
@@ -19,7 +19,9 @@ from services.app.funnel import funnel as funnel_of
 from services.domain.access import Principal
 
 router = APIRouter(tags=["triage"])
-Status = Optional[str]
+# A lead status, or `all`: anything else is one clear 422.
+Status = Optional[Literal[LEAD_STATUSES + ("all",)]]
+RoleStatus = Optional[Literal["open", "paused", "closed"]]
 
 
 @router.post("/roles/{role_id}/candidates/{candidate_id}/status", status_code=202)
@@ -50,22 +52,29 @@ def lead(role_id: str, candidate_id: str, ctx: Api = Depends(api), who: Principa
 
 @router.get("/inbox")
 def inbox(owner: Optional[str] = Query(None, max_length=200), role: Optional[str] = Query(None, max_length=200),
-          status: Status = Query("new", max_length=30), cursor: Optional[str] = Query(None, max_length=2000),
+          status: Status = Query("new"), cursor: Optional[str] = Query(None, max_length=2000),
           limit: int = Query(50, ge=1, le=200), ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
-    return _paged(lambda: triage.inbox(ctx.sessions, status or None, role, owner, cursor, limit))
+    return _paged(lambda: triage.inbox(ctx.sessions, _lead_status(status), role, owner, cursor, limit))
 
 
 @router.get("/roles")
-def roles(status: Optional[str] = Query(None, max_length=20), owner: Optional[str] = Query(None, max_length=200),
+def roles(status: RoleStatus = None, owner: Optional[str] = Query(None, max_length=200),
           ctx: Api = Depends(api), who: Principal = VIEWER) -> list[dict[str, Any]]:
     return triage.roles(ctx.sessions, status, owner)
 
 
 @router.get("/roles/{role_id}/leads")
-def role_leads(role_id: str, status: Status = Query(None, max_length=30),
+def role_leads(role_id: str, status: Status = None,
                cursor: Optional[str] = Query(None, max_length=2000), limit: int = Query(50, ge=1, le=200),
                ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
-    return _paged(lambda: triage.inbox(ctx.sessions, status, checked_id("role_id", role_id), None, cursor, limit))
+    role_id = checked_id("role_id", role_id)
+    if not triage.role_exists(ctx.sessions, role_id):
+        raise HTTPException(404, f"no role {role_id!r}")
+    return _paged(lambda: triage.inbox(ctx.sessions, _lead_status(status), role_id, None, cursor, limit))
+
+
+def _lead_status(status: Optional[str]) -> Optional[str]:
+    return None if status in (None, "all") else status
 
 
 @router.get("/candidates")
@@ -81,7 +90,10 @@ def candidates(skill: Optional[str] = Query(None, max_length=100), place: Option
 def funnel(role: Optional[str] = Query(None, max_length=200), owner: Optional[str] = Query(None, max_length=200),
            since: Optional[date] = None, until: Optional[date] = None, ctx: Api = Depends(api),
            who: Principal = VIEWER) -> dict[str, Any]:
-    return funnel_of(ctx.sessions, role, owner, _start(since), _start(until))
+    """Leads alerted from `since` to `until`, both days included."""
+    if since and until and since > until:
+        raise HTTPException(422, f"since ({since}) is after until ({until})")
+    return funnel_of(ctx.sessions, role, owner, _start(since), _start(until + timedelta(days=1) if until else None))
 
 
 @router.get("/held-back")

@@ -58,7 +58,7 @@ class Notifier:
             people = _candidates(session, {m["candidate_id"] for m in messages})
             for role_id, (_, owner) in roles.items():
                 if owner and OWNER_ADDRESS.match(owner):
-                    store.ensure_subscription(session, owner_default(role_id, owner), now, "role-owner", role_id)
+                    store.ensure_subscription(session, owner_default(owner), now, "role-owner", None)
             subscriptions = store.active_subscriptions(session)
             rows, items = [], []
             for message in messages:

@@ -62,4 +62,4 @@ def subscribe_owner(sessions: sessionmaker[Session], role_id: str, owner: Option
     the same for roles that arrive through Kafka, at their first alert."""
     if owner and OWNER_ADDRESS.match(owner):
         with sessions.begin() as session:
-            ensure_subscription(session, owner_default(role_id, owner), utcnow(), "role-owner", role_id)
+            ensure_subscription(session, owner_default(owner), utcnow(), "role-owner", None)

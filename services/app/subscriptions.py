@@ -120,8 +120,18 @@ class SubscriptionIn(BaseModel):
             raise PydanticCustomError("secret", "a webhook subscription needs a secret (16+ characters) to sign with")
         if self.channel == "email" and not self.address:
             raise PydanticCustomError("address", "an email subscription needs an address")
+        if self.channel == "email" and self.url:
+            raise PydanticCustomError("url", "an email subscription takes an address, not a url")
+        if self.channel != "email" and self.address:
+            raise PydanticCustomError("address", f"a {self.channel} subscription takes a url, not an address")
+        if self.channel != "webhook" and self.secret:
+            raise PydanticCustomError("secret", "only webhooks are signed: a secret goes with a webhook")
+        if self.mode == "instant" and self.digest is not None:
+            raise PydanticCustomError("digest", 'a digest schedule needs mode "digest"')
         if self.mode == "digest" and self.digest is None:
             self.digest = DigestIn()
+        if self.quiet_hours and self.quiet_hours.start == self.quiet_hours.end:
+            raise PydanticCustomError("quiet_hours", "quiet hours that start when they end: give two different times")
         return self
 
     def to_subscription(self, subscription_id: Optional[str] = None) -> Subscription:
@@ -138,9 +148,20 @@ class SubscriptionIn(BaseModel):
 
 # -- the use cases (API and CLI) ------------------------------------------------------------
 
+class DuplicateSubscription(ValueError):
+    def __init__(self, existing_id: str):
+        super().__init__(f"the same subscription exists already: {existing_id}")
+        self.existing_id = existing_id
+
+
 def subscribe(sessions: sessionmaker[Session], wanted: SubscriptionIn) -> dict[str, Any]:
+    """A new subscription; the same one twice (same channel, target, filters and timing) would
+    send everything twice, so it is refused with the existing one's id."""
     subscription = wanted.to_subscription()
     with sessions.begin() as session:
+        existing = store.same_subscription(session, subscription)
+        if existing:
+            raise DuplicateSubscription(existing)
         store.add_subscription(session, subscription, utcnow())
     return shown(sessions, subscription.id)
 

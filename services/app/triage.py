@@ -121,6 +121,12 @@ def lead(sessions: sessionmaker[Session], role_id: str, candidate_id: str) -> Op
          "actor": h.actor, "at": as_utc(h.occurred_at), "event_id": h.event_id} for h in history]}
 
 
+def role_exists(sessions: sessionmaker[Session], role_id: str) -> bool:
+    """A role spec was ever saved under this id (a deleted one keeps its leads)."""
+    with sessions() as session:
+        return session.scalar(select(RoleSpecRow.role_id).where(RoleSpecRow.role_id == role_id)) is not None
+
+
 def roles(sessions: sessionmaker[Session], status: Optional[str] = None, owner: Optional[str] = None,
           limit: int = 200) -> list[dict[str, Any]]:
     """Roles with the number of their leads in each status."""

@@ -21,18 +21,31 @@ class CliError(Exception):
     """An error the user can fix, shown as one line."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage mistake is one line on standard error (and where to read more), exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"radar: error: {message} (see `{self.prog} --help`)\n")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    settings = Settings.from_env()
-    configure_logging(settings.log_level)
     try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level)
         return args.handler(args, settings) or 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `radar ... | head`: the reader has what it wanted
+        try:  # nothing more to write at exit, where Python would complain about the pipe again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except (CliError, OSError, ValueError) as exc:
         print(f"radar: error: {exc}", file=sys.stderr)
         return 2
@@ -46,7 +59,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="radar", description="Talent Radar: newly relevant candidates, as they happen.")
+    parser = OneLineParser(prog="radar", description="Talent Radar: newly relevant candidates, as they happen.")
     sub = parser.add_subparsers(metavar="COMMAND")
 
     def command(name: str, handler, help_text: str) -> argparse.ArgumentParser:

@@ -59,6 +59,8 @@ def subscription_body(args: argparse.Namespace) -> dict[str, Any]:
     if args.mode == "digest" or args.every or args.at:
         body["mode"] = "digest"
         body["digest"] = {k: v for k, v in (("every", args.every), ("at", args.at), ("tz", args.tz)) if v}
+    if args.tz and not (args.quiet or body.get("mode") == "digest"):
+        raise ValueError("--tz is the time zone of --at (a digest) or --quiet: give one of them")
     if args.quiet:
         start, _, end = args.quiet.partition("-")
         body["quiet_hours"] = {"start": start, "end": end, **({"tz": args.tz} if args.tz else {})}

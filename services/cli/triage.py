@@ -22,7 +22,8 @@ def register(command) -> None:
     inbox = command("inbox", cmd_inbox, "leads, newest first (default: the new ones)")
     inbox.add_argument("--owner")
     inbox.add_argument("--role")
-    inbox.add_argument("--status", default="new", help="new (default), reviewed, ..., or all")
+    inbox.add_argument("--status", default="new", choices=LEAD_STATUSES + ("all",), metavar="STATUS",
+                       help="new (default), reviewed, ..., or all")
     inbox.add_argument("--limit", type=int, default=20)
     inbox.add_argument("--cursor", help="the next page (printed at the end of a full page)")
     funnel = command("funnel", cmd_funnel, "alerts, reviewed, contacted, replied, handed off, hired; rates")

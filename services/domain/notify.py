@@ -76,11 +76,11 @@ OWNER_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # a role owner who is
 OWNER_DIGEST = Digest("day", time(8, 0), "UTC")
 
 
-def owner_default(role_id: str, owner: str) -> Subscription:
-    """What a role's owner gets unless they change it: the role's alerts, by e-mail, daily.
-    Its id is derived, so it is made once; a removed one is not made again."""
-    return Subscription(id=stable_id("own", role_id, owner.lower()), channel="email", target=owner,
-                        roles=(role_id,), types=("match.alert",), mode="digest", digest=OWNER_DIGEST)
+def owner_default(owner: str) -> Subscription:
+    """What an owner of roles gets unless they change it: their roles' alerts, by e-mail, in
+    one daily digest. Its id is derived, so it is made once; a removed one is not made again."""
+    return Subscription(id=stable_id("own", owner.lower()), channel="email", target=owner, owner=owner,
+                        types=("match.alert",), mode="digest", digest=OWNER_DIGEST)
 
 
 def matches(subscription: Subscription, notice: Notice) -> bool:

@@ -88,7 +88,7 @@ def test_the_inbox_pages_newest_first_with_a_cursor_and_a_lead_keeps_its_history
                         headers=bearer(database_url))
     seen, cursor = [], None
     while True:
-        page = client.get("/inbox", params={"status": "", "limit": 7, **({"cursor": cursor} if cursor else {})}).json()
+        page = client.get("/inbox", params={"status": "all", "limit": 7, **({"cursor": cursor} if cursor else {})}).json()
         seen += page["leads"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -123,3 +123,19 @@ def test_a_status_change_through_the_api_is_checked_first(sessions, database_url
                                    produce), headers=bearer(database_url))
     response = client.post("/roles/r-7/candidates/c-00/status", json=body)
     assert response.status_code == status and says in response.json()["detail"] and sent == []
+
+
+def test_bad_filters_get_one_clear_message(sessions, database_url):
+    scripted(sessions)
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1")),
+                        headers=bearer(database_url))
+    bogus = client.get("/inbox", params={"status": "bogus"})
+    assert bogus.status_code == 422 and bogus.json()["detail"].startswith("query parameter status: Input should be")
+    assert client.get("/roles", params={"status": "x"}).status_code == 422
+    assert client.get("/roles/r-nope/leads").status_code == 404
+    assert client.get("/funnel", params={"since": "2026-12-02", "until": "2026-12-01"}).json()["detail"] == (
+        "since (2026-12-02) is after until (2026-12-01)")
+    assert client.get("/inbox", params={"limit": 0}).json() == {
+        "detail": "query parameter limit: Input should be greater than or equal to 1"}
+    assert client.post("/subscriptions", content=b"{bad", headers={"content-type": "application/json"}).json() == {
+        "detail": "body: is not valid JSON"}

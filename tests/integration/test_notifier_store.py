@@ -89,9 +89,9 @@ def test_an_instant_webhook_is_signed_enriched_and_planned_once(sessions, alerts
             assert body["link"] == f"http://radar.example/candidates/c-1?role={body['role_id']}"
             assert body["schema_version"] == 1 and body["reasons"]
         assert all(status == ("delivered", 1) for (s, _), status in statuses(sessions).items() if s == sub)
-        # the owner of r-7 got a daily digest by e-mail of that role's alerts, without asking
+        # the owner of r-7 got a daily digest by e-mail of their roles' alerts, without asking
         owner = [s for s in store.active_subscriptions(_session(sessions)) if s.target == "lead@example.com"]
-        assert [(s.channel, s.mode, s.roles) for s in owner] == [("email", "digest", ("r-7",))]
+        assert [(s.channel, s.mode, s.owner) for s in owner] == [("email", "digest", "lead@example.com")]
 
 
 async def _deliver_and_close(notifier, senders):
@@ -284,3 +284,18 @@ def test_a_message_that_cannot_be_rendered_fails_visibly_instead_of_waiting_for_
     with sessions() as session:
         [row] = session.scalars(select(DeliveryRow).where(DeliveryRow.id == job.id)).all()
     assert (row.status, row.attempts) == ("failed", 1) and "radar deliveries retry" in row.last_error
+
+
+def test_one_owner_of_two_roles_gets_one_digest_and_the_same_subscription_twice_is_refused(sessions, alerts):
+    from services.app.subscriptions import DuplicateSubscription
+
+    pipeline = Pipeline(sessions, clock=lambda: NOW)
+    pipeline.process([raw("role-specs", role_spec("r-9", title="Platform Engineer", must_have=["Python"],
+                                                  owner="lead@example.com"))])
+    Notifier(sessions, "http://radar.example", Clock(NOW)).plan(alerts)
+    owner = [s for s in store.active_subscriptions(_session(sessions)) if s.target == "lead@example.com"]
+    assert len(owner) == 1
+    add(sessions, channel="email", address="a@example.com", roles=["r-7"])
+    with pytest.raises(DuplicateSubscription, match="exists already: sub-"):
+        add(sessions, channel="email", address="a@example.com", roles=["r-7"])
+    add(sessions, channel="email", address="a@example.com", roles=["r-9"])  # other filters: another one

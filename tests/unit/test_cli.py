@@ -14,6 +14,9 @@ from services.cli.main import main
      "no such time zone"),
     (["subscribe", "--channel", "email", "--address", "a@b.example", "--quiet", "10pm-7am"], "must be HH:MM"),
     (["deliveries", "retry"], "say which"),
+    (["subscribe", "--channel", "email", "--address", "a@b.example", "--tz", "Europe/Berlin"], "--tz is the time zone"),
+    (["subscribe", "--channel", "email", "--address", "a@b.example", "--url", "https://x.example"],
+     "takes an address, not a url"),
 ])
 def test_bad_input_is_one_line(argv, expected, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -37,12 +40,6 @@ def test_bad_bootstrap_is_one_line(capsys, monkeypatch, tmp_path):
     assert "host:port" in capsys.readouterr().err
 
 
-def test_unknown_command_uses_argparse_usage(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["frobnicate"])
-    assert exit_info.value.code == 2
-
-
 def test_cluster_ids_never_look_like_options():
     from services.adapters.kafka.local_broker import new_cluster_id
 
@@ -64,3 +61,31 @@ def test_a_subscription_from_the_command_line_is_stored_and_listed(capsys, tmp_p
     assert '"quiet_hours": {"start": "22:00", "end": "07:00", "tz": "Europe/Lisbon"}' in shown
     assert main(["unsubscribe", subscription_id]) == 0
     assert main(["unsubscribe", subscription_id]) == 2
+
+
+@pytest.mark.parametrize("argv", [["lead", "r-1", "c-1", "bogus"], ["inbox", "--status", "bogus"],
+                                  ["subscribe", "--channel", "pager"], ["frobnicate"]])
+def test_a_usage_mistake_is_one_line_too(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 2 and len(err.splitlines()) == 1 and err.startswith("radar: error: ")
+    assert "--help" in err
+
+
+def test_incomplete_kafka_security_settings_are_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("RADAR_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    assert main(["kafka", "status"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("radar: error: RADAR_KAFKA_SASL_MECHANISM") and len(err.splitlines()) == 1
+
+
+def test_a_closed_pipe_ends_quietly(capsys, monkeypatch):
+    import importlib
+    cli = importlib.import_module("services.cli.main")
+
+    def reader_went_away(args, settings):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "cmd_kafka", reader_went_away)
+    assert main(["kafka", "status"]) == 0 and capsys.readouterr().err == ""

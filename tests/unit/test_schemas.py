@@ -118,3 +118,19 @@ def test_misrouted_candidate_events_are_found_by_the_id_in_the_value():
     original = from_rekeyed(b"c-1", event, "profile-events/2/41")
     assert (original.topic, original.partition, original.offset, original.key) == ("profile-events", 2, 41, b"c-1")
     assert misrouted(from_rekeyed(None, event, "profile-events/2/41")) is None  # routed once only
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"status": "snoozed", "until": "2026-11-20"}, "until after the day of the change"),
+    ({"status": "snoozed", "until": "2026-11-21"}, "until after the day of the change"),
+    ({"status": "contacted", "until": "2027-01-01"}, "until goes with snoozed only"),
+    ({"status": "contacted", "reason": "wrong_level"}, "a reason goes with not_a_fit only"),
+])
+def test_a_lead_change_with_what_does_not_belong_to_it_is_refused(change, says):
+    from pydantic import ValidationError
+
+    from schemas.events import LeadEvent
+    base = {"event_id": "l1", "role_id": "r-1", "candidate_id": "c-1", "occurred_at": "2026-11-21T10:00:00Z"}
+    with pytest.raises(ValidationError, match=says):
+        LeadEvent.model_validate({**base, **change})
+    assert LeadEvent.model_validate({**base, "status": "snoozed", "until": "2026-11-22"}).until.isoformat() == "2026-11-22"

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -92,7 +92,7 @@ class LocalKafka:
     home: Path
     host: str = "127.0.0.1"
     port: int = 9092
-    sasl_users: Optional[dict[str, str]] = field(default=None)
+    sasl_users: Optional[dict[str, str]] = None
     tls: bool = False
 
     @property
@@ -130,7 +130,7 @@ class LocalKafka:
             return {"PLAINTEXT": self.bootstrap}
         names = (["SASL_PLAINTEXT"] if self.sasl_users else []) + (["SSL"] if self.tls else [])
         names += ["SASL_SSL"] if self.sasl_users and self.tls else []
-        ports = [self.port] + [self._saved_port(name.lower()) for name in names[1:]]
+        ports = [self.port] + [self._saved_port(name.lower(), check=False) for name in names[1:]]
         return {name: f"{self.host}:{port}" for name, port in zip(names, ports)}
 
     @property
@@ -140,7 +140,8 @@ class LocalKafka:
 
     @property
     def client_keystore(self) -> Path:
-        """A client certificate and key for the SSL listener (PKCS12, password TLS_PASSWORD)."""
+        """A client certificate and key for the SSL listener (PKCS12, password TLS_PASSWORD); the
+        certificate alone is `client.pem` beside it."""
         return self.dir / "tls" / "client.p12"
 
     def status(self) -> dict:
@@ -153,12 +154,12 @@ class LocalKafka:
             return False
         libs = ensure_jars(self.home)
         self.dir.mkdir(parents=True, exist_ok=True)
+        config = self._write_config()
         java = shutil.which("java")
         if java is None:
             raise KafkaSetupError("java is needed to run the local Kafka broker: install JDK 17+")
         if self.tls:
             self._make_certificates()
-        config = self._write_config()
         base = [java, "-Xms256m", "-Xmx768m", f"-Dlog4j.configuration=file:{REPO_DEPLOY / 'log4j.properties'}",
                 "-cp", f"{libs}/*"]
         if not (self.dir / "data" / "meta.properties").exists():
@@ -200,12 +201,14 @@ class LocalKafka:
         """The same controller port across restarts (the KRaft quorum remembers it), if free."""
         return self._saved_port("controller")
 
-    def _saved_port(self, name: str) -> int:
+    def _saved_port(self, name: str, check: bool = True) -> int:
+        """A port kept in the broker's directory; a new one if it is taken (`check`, before starting)."""
         saved = self.dir / f"{name}.port"
         if saved.exists():
             port = int(saved.read_text())
-            if not is_answering("127.0.0.1", port):
+            if not check or not is_answering("127.0.0.1", port):
                 return port
+        self.dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         saved.write_text(str(port))
         return port
@@ -239,6 +242,8 @@ class LocalKafka:
     def _secure(self, plain: str, controller_port: int) -> str:
         """The plain configuration with the client listener(s) swapped for secured ones."""
         internal = f"PLAINTEXT://127.0.0.1:{self._saved_port('internal')}"
+        for name in list(self.listeners)[1:]:
+            self._saved_port(name.lower())  # free now, or moved
         clients = ",".join(f"{name}://{address}" for name, address in self.listeners.items())
         protocols = ",".join(f"{name}:{name}" for name in self.listeners)
         lines = [line for line in plain.splitlines() if not line.startswith(("listeners=", "advertised.listeners=",
@@ -279,21 +284,23 @@ class LocalKafka:
         """A CA, a broker key store and trust store, a client key store and the CA as PEM,
         all made once with the JDK's keytool (PKCS12)."""
         tls = self.dir / "tls"
-        if self.ca_file.exists() and self.client_keystore.exists():
+        if (tls / "made").exists():
             return
         keytool = shutil.which("keytool")
         if keytool is None:
             raise KafkaSetupError("keytool (part of the JDK) is needed for the local broker's TLS")
-        tls.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tls, ignore_errors=True)  # what an interrupted run left
+        tls.mkdir(parents=True)
         secret = ["-storepass", TLS_PASSWORD, "-keypass", TLS_PASSWORD]
 
-        def run(*arguments: str) -> None:
-            done = subprocess.run([keytool, *arguments], capture_output=True, text=True, cwd=tls)
+        def run(*arguments: str) -> None:  # the JVM flags halve keytool's start-up
+            done = subprocess.run([keytool, "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", *arguments],
+                                  capture_output=True, text=True, cwd=tls)
             if done.returncode != 0:
                 raise KafkaSetupError(f"keytool {arguments[0]} failed: " + (done.stdout + done.stderr).strip()[-300:])
 
         def keypair(store: str, alias: str, name: str) -> None:
-            run("-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048", "-validity", "3650",
+            run("-genkeypair", "-alias", alias, "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "3650",
                 "-dname", f"CN={name}", "-keystore", store, "-storetype", "PKCS12", *secret,
                 *(["-ext", "bc:c"] if alias == "ca" else []))
 
@@ -303,10 +310,10 @@ class LocalKafka:
             run("-gencert", "-alias", "ca", "-keystore", "ca.p12", "-storepass", TLS_PASSWORD, "-infile",
                 f"{alias}.csr", "-outfile", f"{alias}.pem", "-rfc", "-validity", "3650", "-ext", f"EKU={usage}",
                 *(["-ext", f"SAN={san}"] if san else []))
-            run("-importcert", "-alias", "ca", "-file", "ca.pem", "-keystore", store, "-storepass", TLS_PASSWORD,
+            chain = tls / f"{alias}-chain.pem"
+            chain.write_text((tls / f"{alias}.pem").read_text() + (tls / "ca.pem").read_text())
+            run("-importcert", "-alias", alias, "-file", chain.name, "-keystore", store, "-storepass", TLS_PASSWORD,
                 "-noprompt")
-            run("-importcert", "-alias", alias, "-file", f"{alias}.pem", "-keystore", store, "-storepass",
-                TLS_PASSWORD, "-noprompt")
 
         keypair("ca.p12", "ca", "radar-local-ca")
         run("-exportcert", "-rfc", "-alias", "ca", "-keystore", "ca.p12", "-storepass", TLS_PASSWORD, "-file", "ca.pem")
@@ -316,6 +323,7 @@ class LocalKafka:
                         f"ip:{self.host}" if self.host.replace(".", "").isdigit() else f"dns:{self.host}"})
         signed("broker.p12", "broker", "localhost", "serverAuth,clientAuth", ",".join(names))
         signed("client.p12", "client", "radar-client", "clientAuth")
+        (tls / "made").write_text("")
 
 
 def _reap(pid: int) -> None:

@@ -56,6 +56,17 @@ def add_subscription(session: Session, subscription: Subscription, now: datetime
     session.execute(insert(_subs).values(**to_row(subscription, origin, role_id, now)))
 
 
+def same_subscription(session: Session, subscription: Subscription) -> Optional[str]:
+    """The id of an active subscription that sends the same things the same way, if any."""
+    wanted = to_row(subscription, "api", None, datetime.min)
+    compared = ("mode", "filters", "digest", "quiet_hours")
+    for row in session.execute(select(_subs).where(_subs.c.deleted_at.is_(None), _subs.c.channel == wanted["channel"],
+                                                   _subs.c.target == wanted["target"])):
+        if all(getattr(row, name) == wanted[name] for name in compared):
+            return row.id
+    return None
+
+
 def ensure_subscription(session: Session, subscription: Subscription, now: datetime, origin: str,
                         role_id: Optional[str]) -> bool:
     """Insert unless a row with its id exists (even a removed one); True when inserted."""

@@ -93,9 +93,11 @@ def ended_snoozes(sessions: sessionmaker[Session], now: datetime, limit: int = 1
     Sent again on every scan until the worker has moved the lead on; the worker skips the
     repeats by their event id."""
     with sessions() as session:
-        rows = session.execute(select(LeadRow.role_id, LeadRow.candidate_id, LeadRow.until).where(
+        rows = session.execute(select(LeadRow.role_id, LeadRow.candidate_id, LeadRow.until, LeadRow.updated_at).where(
             LeadRow.status == "snoozed", LeadRow.until <= now.date().isoformat()).order_by(LeadRow.until)
             .limit(limit)).all()
-    return [TimerEvent(event_id=f"snooze-{role_id}-{candidate_id}-{until}", candidate_id=candidate_id,
-                       kind="snooze_ended", due_at=now, detail={"role_id": role_id, "until": until})
-            for role_id, candidate_id, until in rows]
+    # The id names the snooze (when it was set), so snoozing again to the same day wakes again.
+    return [TimerEvent(event_id=f"snooze-{role_id}-{candidate_id}-{until}-{as_utc(set_at):%Y%m%dT%H%M%S%f}",
+                       candidate_id=candidate_id, kind="snooze_ended", due_at=now,
+                       detail={"role_id": role_id, "until": until})
+            for role_id, candidate_id, until, set_at in rows]
