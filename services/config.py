@@ -13,6 +13,12 @@ def _optional_int(raw: Optional[str]) -> Optional[int]:
     return int(raw) if raw else None
 
 
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name}: one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 def _int_list(raw: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split(",") if part.strip())
 
@@ -115,6 +121,9 @@ class Settings:
     note_text_retention_days: int = 365    # then a note keeps what was learnt from it, not its text
     dead_letter_retention_days: int = 30   # then a dead letter (and the value it holds) is deleted
     scheduler_port: Optional[int] = None   # /livez, /readyz and /metrics of the scheduler
+    # "auto": a service brings the schema up to date at start (under a database lock);
+    # "wait": it waits until the schema is current (the migration Job's work, in Kubernetes)
+    migrate: str = "auto"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -162,6 +171,7 @@ class Settings:
             dead_letter_retention_days=int(env.get("RADAR_DEAD_LETTER_RETENTION_DAYS",
                                                    cls.dead_letter_retention_days)),
             scheduler_port=_optional_int(env.get("RADAR_SCHEDULER_PORT")),
+            migrate=_one_of("RADAR_MIGRATE", env.get("RADAR_MIGRATE", "auto").lower(), ("auto", "wait")),
         )
         values.update(overrides)
         return cls(**values)

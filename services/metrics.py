@@ -52,3 +52,6 @@ DELIVERY_LATENCY = Histogram("radar_notifier_delivery_latency_seconds",
                              buckets=(0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600))
 RETRY_BACKLOG = Gauge("radar_notifier_retry_backlog", "Deliveries waiting to be tried again")
 OLDEST_PENDING = Gauge("radar_notifier_oldest_pending_seconds", "Age of the oldest pending instant delivery")
+SCHEDULER_LAST_RUN_AGE = Gauge("radar_scheduler_last_run_age_seconds",
+                               "Seconds since this scheduler's jobs last ran (served on RADAR_SCHEDULER_PORT)")
+RETENTION_PURGED = Counter("radar_retention_purged_total", "Rows purged by retention", ["what"])

@@ -26,6 +26,7 @@ from services import metrics
 from services.adapters.kafka.client import client_options, tls_context
 from services.adapters.kafka.records import ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, from_rekeyed
 from services.adapters.kafka.relay import Relay, refused_for_good
+from services.adapters.probes import ProbeServer, broker_check, database_check
 from services.adapters.store.db import make_engine, make_session_factory, utcnow
 from services.adapters.store.heartbeats import WorkerPulse, beat, forget
 from services.adapters.store.outbox import OutboxStore, prune_sent
@@ -98,6 +99,10 @@ class Worker:
         async def heartbeat() -> None:
             await self.beat_forever(app)
 
+        @app.task
+        async def probes() -> None:
+            await self.serve_probes(app)
+
         @app.timer(interval=3600.0)
         async def prune() -> None:
             try:
@@ -107,6 +112,21 @@ class Worker:
                 log.warning("outbox_prune_failed", **log_fields(exc))
 
         return app
+
+    async def serve_probes(self, app: faust.App) -> None:
+        """/livez, /readyz (database, broker, partitions assigned) and /metrics on the worker's
+        port (RADAR_WORKER_METRICS_PORT), on the loop that consumes."""
+        if not self.settings.worker_metrics_port:
+            return
+
+        async def partitions() -> Optional[str]:
+            if app.consumer.assignment():
+                return None
+            return "no partitions assigned (joining the group, or more workers than partitions)"
+
+        checks = {"database": database_check(self.engine), "broker": broker_check(self.settings.kafka_bootstrap),
+                  "partitions": partitions}
+        await ProbeServer(self.settings.api_host, self.settings.worker_metrics_port, checks).start()
 
     # -- consuming ---------------------------------------------------------------
 

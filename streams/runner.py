@@ -12,13 +12,10 @@ log = get_logger("radar.worker")
 
 def run_worker(settings: Settings) -> None:
     import faust
-    from prometheus_client import start_http_server
 
     from streams.app import Worker
 
     asyncio.run(ensure_topics(settings))
-    if settings.worker_metrics_port:
-        start_http_server(settings.worker_metrics_port, addr=settings.api_host)
     asyncio.set_event_loop(asyncio.new_event_loop())
     worker = Worker(settings)
     log.info("worker_starting", bootstrap=settings.kafka_bootstrap, partitions=settings.topic_partitions)

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 from fastapi import APIRouter, Depends, Query, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, ProcessCollector, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
 from schemas.events import as_utc
 from services.adapters.kafka.local_broker import is_answering, parse_bootstrap
+from services.adapters.probes import broker_check, database_check, readiness
 from services.adapters.store.heartbeats import worker_health
 from services.adapters.store.models import Candidate, MatchState, OutboxMessage, RoleSpecRow
 from services.adapters.store.notifications import delivery_stats
@@ -86,8 +87,15 @@ def _delivery_families(stats: dict[str, Any]):
                             value=stats["retrying"])
 
 
-CONSUMER_LAG = Gauge("radar_consumer_lag", "Input messages the worker group has not consumed yet", ["topic"])
-LAG_UP = Gauge("radar_consumer_lag_up", "1 when the last consumer-lag reading succeeded")
+# The API's own metrics (beside those read from the store): not the process-wide REGISTRY,
+# where the worker's and notifier's metrics live when they share a process (tests).
+API_REGISTRY = CollectorRegistry()
+ProcessCollector(registry=API_REGISTRY)
+CONSUMER_LAG = Gauge("radar_consumer_lag", "Input messages the worker group has not consumed yet", ["topic"],
+                     registry=API_REGISTRY)
+CONSUMER_LAG_SECONDS = Gauge("radar_consumer_lag_seconds", "Age of the oldest input message the worker group "
+                             "has not consumed yet (0 when none waits)", ["topic"], registry=API_REGISTRY)
+LAG_UP = Gauge("radar_consumer_lag_up", "1 when the last consumer-lag reading succeeded", registry=API_REGISTRY)
 
 
 async def _update_lag(settings: Settings) -> None:
@@ -100,7 +108,8 @@ async def _update_lag(settings: Settings) -> None:
         return
     LAG_UP.set(1)
     for topic, value in lag.items():
-        CONSUMER_LAG.labels(topic=topic).set(value)
+        CONSUMER_LAG.labels(topic=topic).set(value.messages)
+        CONSUMER_LAG_SECONDS.labels(topic=topic).set(value.seconds)
 
 
 def _workers(sessions, settings: Settings) -> list[dict[str, Any]]:
@@ -115,6 +124,21 @@ def store_registry(sessions, settings: Settings) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)  # read at scrape time only, not when the app starts
     registry.register(StoreCollector(sessions, settings.stall_after_s))
     return registry
+
+
+@router.get("/livez")
+async def livez() -> dict[str, str]:
+    """The process and its event loop answer; depends on nothing else (the liveness probe)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(response: Response, ctx: Api = Depends(api)) -> dict[str, Any]:
+    """The database and the broker answer (the readiness probe): 200, or 503 with what is wrong."""
+    ready, answers = await readiness({"database": database_check(ctx.engine),
+                                      "broker": broker_check(ctx.settings.kafka_bootstrap)})
+    response.status_code = 200 if ready else 503
+    return {"ready": ready, "checks": answers}
 
 
 @router.get("/health")
@@ -138,7 +162,7 @@ def health(response: Response, ctx: Api = Depends(api)) -> dict[str, Any]:
 @router.get("/metrics", dependencies=[Depends(metrics_allowed)])
 async def metrics(ctx: Api = Depends(api)) -> Response:
     await _update_lag(ctx.settings)
-    return Response(generate_latest(REGISTRY) + generate_latest(ctx.store_metrics), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(API_REGISTRY) + generate_latest(ctx.store_metrics), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/audit")

@@ -125,10 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
 # -- services -------------------------------------------------------------------
 
 def cmd_worker(args, settings: Settings) -> int:
-    from services.adapters.store.db import upgrade
+    from services.adapters.store.db import prepare_schema
     from streams.runner import run_worker
 
-    upgrade(settings.database_url)
+    prepare_schema(settings)
     run_worker(settings)
     return 0
 
@@ -143,7 +143,10 @@ def cmd_scheduler(args, settings: Settings) -> int:
 def cmd_api(args, settings: Settings) -> int:
     import uvicorn
 
+    from services.adapters.store.db import prepare_schema
     from services.api.app import create_app
+
+    prepare_schema(settings)
 
     uvicorn.run(create_app(settings), host=args.host or settings.api_host, port=args.port or settings.api_port,
                 log_level="warning", log_config=None)  # uvicorn's lines go through our JSON logging

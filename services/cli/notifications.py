@@ -42,10 +42,10 @@ def register(command) -> None:
 
 
 def cmd_notifier(args, settings: Settings) -> int:
-    from services.adapters.store.db import upgrade
+    from services.adapters.store.db import prepare_schema
     from services.notifier import run_notifier
 
-    upgrade(settings.database_url)
+    prepare_schema(settings)
     run_notifier(settings)
     return 0
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from aiokafka import AIOKafkaConsumer
 
@@ -20,6 +20,7 @@ from services import metrics
 from services.adapters.delivery.senders import Senders, SmtpSettings
 from services.adapters.kafka.client import client_options
 from services.adapters.kafka.topics import ensure_topics
+from services.adapters.probes import ProbeServer, broker_check, database_check
 from services.adapters.store.db import make_engine, make_session_factory, utcnow
 from services.adapters.store.notifications import Job, delivery_stats
 from services.app.notifier import Notifier, send
@@ -40,7 +41,8 @@ def run_notifier(settings: Settings) -> None:
 class NotifierProcess:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.sessions = make_session_factory(make_engine(settings.database_url))
+        self.engine = make_engine(settings.database_url)
+        self.sessions = make_session_factory(self.engine)
         self.core = Notifier(self.sessions, settings.public_url, lease_s=max(30.0, 3 * RENEW_EVERY_S))
         self.db_thread = ThreadPoolExecutor(max_workers=2, thread_name_prefix="radar-notifier-db")
         self.wake = asyncio.Event()
@@ -69,6 +71,7 @@ class NotifierProcess:
                                                       s.smtp_from, s.smtp_starttls), timeout_s=s.notifier_timeout_s,
                                          per_target=s.notifier_per_target)
         await consumer.start()
+        probes = await self.serve_probes(consumer)
         log.info("notifier_started", group=f"{s.app_id}-notifier")
         tasks = [asyncio.create_task(coro) for coro in (self.consume_forever(consumer), self.deliver_forever(senders),
                                                         self.renew_forever(), self.observe_forever())]
@@ -80,6 +83,22 @@ class NotifierProcess:
             await asyncio.gather(*tasks, return_exceptions=True)
             await consumer.stop()
             await senders.close()
+            if probes:
+                await probes.stop()
+
+    async def serve_probes(self, consumer: AIOKafkaConsumer) -> Optional[ProbeServer]:
+        """/livez, /readyz and /metrics on RADAR_NOTIFIER_METRICS_PORT."""
+        if not self.settings.notifier_metrics_port:
+            return None
+
+        async def partitions() -> Optional[str]:
+            return None if consumer.assignment() else "no partitions of match-alerts assigned yet"
+
+        server = ProbeServer(self.settings.api_host, self.settings.notifier_metrics_port,
+                             {"database": database_check(self.engine),
+                              "broker": broker_check(self.settings.kafka_bootstrap), "partitions": partitions})
+        await server.start()
+        return server
 
     # -- consuming: plan deliveries, then commit ------------------------------------------
 

@@ -14,13 +14,18 @@ import asyncio
 import os
 import signal
 import socket
+import time
 import uuid
+from typing import Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import TimerEvent
+from services import metrics
 from services.adapters.kafka.client import client_options
-from services.adapters.store.db import make_engine, make_session_factory, upgrade, utcnow
+from services.adapters.probes import ProbeServer, broker_check, database_check
+from services.adapters.store.db import make_engine, make_session_factory, prepare_schema, utcnow
+from services.adapters.store.retention import purge_dead_letters, purge_note_text
 from services.adapters.store.scheduling import (
     daily_run_due,
     due_follow_ups,
@@ -43,6 +48,11 @@ class SchedulerRuntime:
     sessions: sessionmaker[Session]
     holder: str
     producer = None
+    last_run = time.monotonic()  # any job, on this process: the probes and the gauge read it
+
+
+def _ran() -> None:
+    SchedulerRuntime.last_run = time.monotonic()
 
 
 async def _send(events: list[TimerEvent]) -> None:
@@ -54,6 +64,7 @@ async def _send(events: list[TimerEvent]) -> None:
 async def fire_due_follow_ups() -> int:
     """APScheduler job: send `revisit_due` for follow-ups that came due, then mark them fired;
     and `snooze_ended` for leads whose snooze is over."""
+    _ran()
     if not try_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder):
         return 0
     now = utcnow()
@@ -72,6 +83,7 @@ async def fire_due_follow_ups() -> int:
 async def scan_tenure_windows() -> int:
     """APScheduler job (checked every few minutes, runs once a day): send `tenure_check` for
     candidates entering a move window. Whichever scheduler holds the lease does today's scan."""
+    _ran()
     sessions, today = SchedulerRuntime.sessions, utcnow().date().isoformat()
     if not try_lease(sessions, SchedulerRuntime.holder) or not daily_run_due(sessions, "tenure_scan", today):
         return 0
@@ -81,6 +93,23 @@ async def scan_tenure_windows() -> int:
         log.info("tenure_checks_sent", count=len(events))
     record_daily_run(sessions, "tenure_scan", today)
     return len(events)
+
+
+async def apply_retention() -> int:
+    """APScheduler job (checked every few minutes, runs once a day): note text and dead letters
+    past their retention (RADAR_NOTE_TEXT_RETENTION_DAYS, RADAR_DEAD_LETTER_RETENTION_DAYS)."""
+    _ran()
+    sessions, settings, today = SchedulerRuntime.sessions, SchedulerRuntime.settings, utcnow().date().isoformat()
+    if not try_lease(sessions, SchedulerRuntime.holder) or not daily_run_due(sessions, "retention", today):
+        return 0
+    notes = await asyncio.to_thread(purge_note_text, sessions, utcnow(), settings.note_text_retention_days)
+    letters = await asyncio.to_thread(purge_dead_letters, sessions, settings.topics.dead_letters, utcnow(),
+                                      settings.dead_letter_retention_days)
+    metrics.RETENTION_PURGED.labels(what="note_text").inc(notes)
+    metrics.RETENTION_PURGED.labels(what="dead_letters").inc(letters)
+    record_daily_run(sessions, "retention", today)
+    log.info("retention_applied", note_texts=notes, dead_letters=letters)
+    return notes + letters
 
 
 def run_scheduler(settings: Settings) -> None:
@@ -94,10 +123,11 @@ async def _run(settings: Settings) -> None:
 
     from services.adapters.kafka.topics import ensure_topics
 
-    upgrade(settings.database_url)
+    await asyncio.to_thread(prepare_schema, settings)
     await ensure_topics(settings)
+    engine = make_engine(settings.database_url)
     SchedulerRuntime.settings = settings
-    SchedulerRuntime.sessions = make_session_factory(make_engine(settings.database_url))
+    SchedulerRuntime.sessions = make_session_factory(engine)
     SchedulerRuntime.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     SchedulerRuntime.producer = AIOKafkaProducer(**client_options(settings), acks="all",
                                                  enable_idempotence=True)
@@ -110,7 +140,11 @@ async def _run(settings: Settings) -> None:
     scheduler.add_job("services.scheduler:scan_tenure_windows", "interval", id="scan_tenure_windows",
                       seconds=max(settings.scheduler_scan_interval_s, 1) * 10, replace_existing=True,
                       next_run_time=utcnow())
+    scheduler.add_job("services.scheduler:apply_retention", "interval", id="apply_retention",
+                      seconds=max(settings.scheduler_scan_interval_s, 1) * 10, replace_existing=True,
+                      next_run_time=utcnow())
     scheduler.start()
+    probes = await _serve_probes(settings, engine, scheduler)
     log.info("scheduler_started", holder=SchedulerRuntime.holder)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -120,5 +154,27 @@ async def _run(settings: Settings) -> None:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        if probes:
+            await probes.stop()
         await SchedulerRuntime.producer.stop()
         release_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder)
+
+
+async def _serve_probes(settings: Settings, engine, scheduler) -> Optional[ProbeServer]:
+    """/livez, /readyz (database, broker, jobs running on time) and /metrics on RADAR_SCHEDULER_PORT."""
+    metrics.SCHEDULER_LAST_RUN_AGE.set_function(lambda: time.monotonic() - SchedulerRuntime.last_run)
+    if not settings.scheduler_port:
+        return None
+    late_after = 3 * max(settings.scheduler_scan_interval_s, 1) + 30
+
+    async def jobs() -> Optional[str]:
+        age = time.monotonic() - SchedulerRuntime.last_run
+        if not scheduler.running:
+            return "the job scheduler is not running"
+        return None if age < late_after else f"no job has run for {age:.0f} s"
+
+    server = ProbeServer(settings.api_host, settings.scheduler_port,
+                         {"database": database_check(engine), "broker": broker_check(settings.kafka_bootstrap),
+                          "jobs": jobs})
+    await server.start()
+    return server

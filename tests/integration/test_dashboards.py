@@ -24,12 +24,6 @@ DASHBOARD = ROOT / "deploy" / "grafana" / "talent-radar.dashboard.json"
 RULES = ROOT / "deploy" / "prometheus" / "talent-radar.rules.yaml"
 SCRAPE = ROOT / "deploy" / "prometheus" / "scrape.example.yaml"
 
-# Gauges being added beside this test; until they land their checks are expected to fail.
-PENDING = {
-    "radar_consumer_lag_seconds": "radar_consumer_lag_seconds{topic} (API /metrics) is not exposed yet",
-    "radar_scheduler_last_run_age_seconds": "radar_scheduler_last_run_age_seconds (scheduler port) is not "
-                                            "exposed yet",
-}
 PROCESS_MODULES = ("services.metrics", "services.notifier", "services.scheduler")  # their metrics, on REGISTRY
 METRIC = re.compile(r"(?<![A-Za-z0-9_:])radar_[A-Za-z0-9_]*")
 RECORDED = re.compile(r"(?<![A-Za-z0-9_:])radar:[A-Za-z0-9_:]*")
@@ -116,16 +110,8 @@ def _used() -> dict[str, list[str]]:
 def test_every_metric_named_is_exposed(exposed):
     used = _used()
     assert len(used) >= 20
-    missing = {name: where for name, where in used.items() if name not in exposed and name not in PENDING}
+    missing = {name: where for name, where in used.items() if name not in exposed}
     assert not missing, f"named in deploy/ but exposed by no process: {missing}"
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=f"pending: {reason}", strict=False))
-    for name, reason in PENDING.items()])
-def test_gauge_being_added_is_exposed(exposed, name):
-    assert name in _used(), f"{name} is pending but no longer used: drop it from PENDING"
-    assert name in exposed
 
 
 def test_rules_file_is_well_formed():

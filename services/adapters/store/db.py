@@ -4,11 +4,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.logs import get_logger
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x7261646172  # "radar": the advisory lock migrations take on PostgreSQL
+log = get_logger("radar.db")
 
 
 def utcnow() -> datetime:
@@ -62,6 +66,56 @@ def alembic_config(url: str):
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision`. On PostgreSQL under an advisory lock, so services that
+    start together migrate one after the other (the later ones find nothing to do)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    if not url.startswith("postgresql"):
+        command.upgrade(config, revision)
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                command.upgrade(config, revision)
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+    finally:
+        engine.dispose()
+
+
+def schema_is_current(url: str) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision() == head
+    finally:
+        engine.dispose()
+
+
+def prepare_schema(settings, poll_s: float = 2.0) -> None:
+    """At a service's start: migrate (RADAR_MIGRATE=auto), or wait until the migration Job has
+    (RADAR_MIGRATE=wait), saying so every few seconds."""
+    import time
+
+    if settings.migrate == "auto":
+        upgrade(settings.database_url)
+        return
+    waited = 0.0
+    while True:
+        try:
+            if schema_is_current(settings.database_url):
+                return
+            problem = "the schema is not at the current revision yet"
+        except Exception as exc:  # the database may not answer yet either
+            problem = type(exc).__name__
+        if waited % 10 < poll_s:
+            log.info("waiting_for_schema", waited_s=round(waited), problem=problem)
+        time.sleep(poll_s)
+        waited += poll_s

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.adapters.store.db import utcnow
 from services.adapters.store.models import OutboxMessage
+from services.config import TOPICS
 
 MESSAGE_ID_HEADER = "radar-message-id"  # on every published outbox message: how a read-back knows it
 
@@ -108,8 +109,10 @@ def _pending(row: OutboxMessage) -> PendingMessage:
 
 
 def prune_sent(sessions: sessionmaker[Session], keep_days: int = 14) -> int:
-    """Sent rows are kept two weeks for the API's recent-alerts view, then removed."""
+    """Sent rows are kept two weeks for the API's recent-alerts view, then removed; dead
+    letters stay for `radar dlq` until their own retention (adapters.store.retention)."""
     with sessions.begin() as session:
         result = session.execute(delete(OutboxMessage).where(
-            and_(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < utcnow() - timedelta(days=keep_days))))
+            and_(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < utcnow() - timedelta(days=keep_days),
+                 OutboxMessage.topic != TOPICS.dead_letters)))
         return result.rowcount or 0
