@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from services.cli.database import sessions_for
 from services.config import Settings
 from services.domain.access import ROLES
 
@@ -23,7 +24,7 @@ def register(command) -> None:
 def cmd_create(args, settings: Settings) -> int:
     from services.app.access import create_key
 
-    key = create_key(_sessions(settings), args.name, args.role, actor=_me())
+    key = create_key(sessions_for(settings), args.name, args.role, actor=_me())
     print(f"API key {args.name!r} ({args.role}); it is shown this once, keep it safe:")
     print(key)
     return 0
@@ -32,7 +33,7 @@ def cmd_create(args, settings: Settings) -> int:
 def cmd_list(args, settings: Settings) -> int:
     from services.app.access import list_keys
 
-    for key in list_keys(_sessions(settings)):
+    for key in list_keys(sessions_for(settings)):
         print(json.dumps(key, default=str))
     return 0
 
@@ -40,7 +41,7 @@ def cmd_list(args, settings: Settings) -> int:
 def cmd_revoke(args, settings: Settings) -> int:
     from services.app.access import revoke_key
 
-    revoke_key(_sessions(settings), args.name, actor=_me())
+    revoke_key(sessions_for(settings), args.name, actor=_me())
     print(f"revoked {args.name}")
     return 0
 
@@ -49,11 +50,6 @@ def _me() -> str:
     import getpass
     return f"cli:{getpass.getuser()}"
 
-
-def _sessions(settings: Settings):
-    from services.adapters.store.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(settings.database_url))
 
 
 def register_erase(command) -> None:
@@ -77,7 +73,7 @@ def cmd_erase(args, settings: Settings) -> int:
         candidate_id = TypeAdapter(Id).validate_python(args.candidate_id)
     except ValidationError:
         raise ValueError("candidate_id: 1-200 characters, no control characters") from None
-    sessions = _sessions(settings)
+    sessions = sessions_for(settings)
     asyncio.run(produce(settings, settings.topics.profile_events, [(candidate_id, None)]))
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:

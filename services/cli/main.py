@@ -312,10 +312,10 @@ def cmd_follow(args, settings: Settings) -> int:
 
 
 def cmd_candidate(args, settings: Settings) -> int:
-    from services.adapters.store.db import make_engine, make_session_factory
     from services.app.read_models import candidate_context
+    from services.cli.database import sessions_for
 
-    sessions = make_session_factory(make_engine(settings.database_url))
+    sessions = sessions_for(settings)
     context = candidate_context(sessions, args.candidate_id)
     if context is None:
         raise CliError(f"no candidate {args.candidate_id!r}")
@@ -324,12 +324,12 @@ def cmd_candidate(args, settings: Settings) -> int:
 
 
 def cmd_shortlist(args, settings: Settings) -> int:
-    from services.adapters.store.db import make_engine, make_session_factory
     from services.app.read_models import shortlist
+    from services.cli.database import sessions_for
 
     if args.limit < 1:
         raise CliError("--limit must be at least 1")
-    sessions = make_session_factory(make_engine(settings.database_url))
+    sessions = sessions_for(settings)
     result = shortlist(sessions, args.role_id, args.limit)
     if result is None:
         raise CliError(f"no role {args.role_id!r}")
@@ -344,10 +344,10 @@ def cmd_shortlist(args, settings: Settings) -> int:
 
 def cmd_role(args, settings: Settings) -> int:
     from services.adapters.kafka.client import produce
-    from services.adapters.store.db import make_engine, make_session_factory
     from services.app.role_admin import role_change_messages
+    from services.cli.database import sessions_for
 
-    sessions = make_session_factory(make_engine(settings.database_url))
+    sessions = sessions_for(settings)
     spec = read_events(args.file)[0] if args.action == "put" else None
     key, value = role_change_messages(sessions, args.action, getattr(args, "role_id", None), spec)
     from services.config import TOPICS

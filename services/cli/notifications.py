@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.cli.database import sessions_for
 from services.config import Settings
 
 
@@ -75,7 +76,7 @@ def cmd_subscribe(args, settings: Settings) -> int:
         wanted = SubscriptionIn.model_validate(subscription_body(args))
     except ValidationError as exc:
         raise ValueError(describe_validation_error(exc).removeprefix("schema validation failed: ")) from None
-    shown = subscribe(_sessions(settings), wanted)
+    shown = subscribe(sessions_for(settings), wanted)
     print(json.dumps(shown, default=str))
     print(shown["id"])
     return 0
@@ -84,7 +85,7 @@ def cmd_subscribe(args, settings: Settings) -> int:
 def cmd_subscriptions(args, settings: Settings) -> int:
     from services.app.subscriptions import listed
 
-    found = listed(_sessions(settings), args.owner)
+    found = listed(sessions_for(settings), args.owner)
     for subscription in found:
         print(json.dumps(subscription, default=str))
     if not found:
@@ -95,7 +96,7 @@ def cmd_subscriptions(args, settings: Settings) -> int:
 def cmd_unsubscribe(args, settings: Settings) -> int:
     from services.app.subscriptions import unsubscribe
 
-    if not unsubscribe(_sessions(settings), args.subscription_id):
+    if not unsubscribe(sessions_for(settings), args.subscription_id):
         raise ValueError(f"no subscription {args.subscription_id!r}")
     print(f"unsubscribed {args.subscription_id}")
     return 0
@@ -107,18 +108,13 @@ def cmd_deliveries(args, settings: Settings) -> int:
     if args.action == "retry":
         if (args.delivery_id is None) == (not args.failed):
             raise ValueError("say which: `radar deliveries retry ID` or `radar deliveries retry --failed`")
-        count = retry(_sessions(settings), None if args.failed else args.delivery_id)
+        count = retry(sessions_for(settings), None if args.failed else args.delivery_id)
         if not count and args.delivery_id is not None:
             raise ValueError(f"no failed delivery {args.delivery_id}")
         print(f"{count} deliver{'y' if count == 1 else 'ies'} to send again")
         return 0
     status = "failed" if args.failed else args.status
-    for delivery in deliveries(_sessions(settings), status, max(1, args.limit)):
+    for delivery in deliveries(sessions_for(settings), status, max(1, args.limit)):
         print(json.dumps(delivery, default=str))
     return 0
 
-
-def _sessions(settings: Settings):
-    from services.adapters.store.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(settings.database_url))

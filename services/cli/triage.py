@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 
 from schemas.events import LEAD_STATUSES, NOT_A_FIT_REASONS, as_utc
+from services.cli.database import sessions_for
 from services.config import Settings
 
 
@@ -42,7 +43,7 @@ def cmd_lead(args, settings: Settings) -> int:
 
     body = {k: v for k, v in (("status", args.status), ("reason", args.reason), ("assignee", args.assignee),
                               ("note", args.note), ("until", args.until)) if v is not None}
-    event = lead_event(_sessions(settings), args.role_id, args.candidate_id, body, args.actor or getpass.getuser())
+    event = lead_event(sessions_for(settings), args.role_id, args.candidate_id, body, args.actor or getpass.getuser())
     asyncio.run(produce(settings, settings.topics.lead_events, [(args.candidate_id, event)]))
     print(f"lead {args.role_id}/{args.candidate_id}: {args.status} sent to lead-events ({event['event_id']})")
     return 0
@@ -51,7 +52,7 @@ def cmd_lead(args, settings: Settings) -> int:
 def cmd_inbox(args, settings: Settings) -> int:
     from services.app.triage import inbox
 
-    page = inbox(_sessions(settings), None if args.status == "all" else args.status, args.role, args.owner,
+    page = inbox(sessions_for(settings), None if args.status == "all" else args.status, args.role, args.owner,
                  args.cursor, max(1, args.limit))
     for lead in page["leads"]:
         alert = lead["alert"] or {}
@@ -69,7 +70,7 @@ def cmd_inbox(args, settings: Settings) -> int:
 def cmd_funnel(args, settings: Settings) -> int:
     from services.app.funnel import funnel, table
 
-    result = funnel(_sessions(settings), args.role, args.owner, _day(args.since), _day(args.until))
+    result = funnel(sessions_for(settings), args.role, args.owner, _day(args.since), _day(args.until))
     if args.json:
         print(json.dumps(result, default=str, indent=2))
     else:
@@ -86,8 +87,3 @@ def _day(value):
     except ValueError:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
-
-def _sessions(settings: Settings):
-    from services.adapters.store.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine(settings.database_url))

@@ -89,3 +89,25 @@ def test_a_closed_pipe_ends_quietly(capsys, monkeypatch):
 
     monkeypatch.setattr(cli, "cmd_kafka", reader_went_away)
     assert main(["kafka", "status"]) == 0 and capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv", [["candidate", "c-1"], ["inbox"], ["apikey", "list"], ["subscriptions"]])
+def test_a_command_from_another_folder_says_which_database_it_wanted_and_creates_none(argv, capsys, tmp_path,
+                                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RADAR_DATABASE_URL", raising=False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"radar: error: no database at {tmp_path / 'radar.db'} (RADAR_DATABASE_URL is not set, so "
+                   "radar.db in the current folder); run the command where `radar up` runs, or set "
+                   "RADAR_DATABASE_URL to the services' database")
+    assert not (tmp_path / "radar.db").exists()
+
+
+def test_a_database_without_tables_is_named(capsys, tmp_path, monkeypatch):
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    sqlite3.connect(tmp_path / "radar.db").close()
+    assert main(["candidate", "c-1"]) == 2
+    assert "has no Talent Radar tables yet: `radar db upgrade`" in capsys.readouterr().err
