@@ -43,10 +43,8 @@ def register(command) -> None:
 
 
 def cmd_notifier(args, settings: Settings) -> int:
-    from services.adapters.store.db import prepare_schema
     from services.notifier import run_notifier
 
-    prepare_schema(settings)
     run_notifier(settings)
     return 0
 

@@ -21,7 +21,7 @@ from services.adapters.delivery.senders import Senders, SmtpSettings
 from services.adapters.kafka.client import client_options
 from services.adapters.kafka.topics import ensure_topics
 from services.adapters.probes import ProbeServer, broker_check, database_check
-from services.adapters.store.db import make_engine, make_session_factory, utcnow
+from services.adapters.store.db import make_engine, make_session_factory, prepare_schema, utcnow
 from services.adapters.store.notifications import Job, delivery_stats
 from services.app.notifier import Notifier, send
 from services.config import Settings
@@ -60,18 +60,19 @@ class NotifierProcess:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
-        await ensure_topics(self.settings)
         s = self.settings
         topics = s.topics
         consumer = AIOKafkaConsumer(topics.match_alerts, topics.candidate_signals, **client_options(s),
                                     group_id=f"{s.app_id}-notifier", enable_auto_commit=False,
                                     auto_offset_reset="earliest", session_timeout_ms=int(s.session_timeout_s * 1000),
                                     heartbeat_interval_ms=int(s.heartbeat_interval_s * 1000))
+        probes = await self.serve_probes(consumer)  # first: alive while it waits for its schema and broker
+        await asyncio.to_thread(prepare_schema, s)
+        await ensure_topics(self.settings)
         senders = self.senders = Senders(SmtpSettings(s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_password,
                                                       s.smtp_from, s.smtp_starttls), timeout_s=s.notifier_timeout_s,
                                          per_target=s.notifier_per_target)
         await consumer.start()
-        probes = await self.serve_probes(consumer)
         log.info("notifier_started", group=f"{s.app_id}-notifier")
         tasks = [asyncio.create_task(coro) for coro in (self.consume_forever(consumer), self.deliver_forever(senders),
                                                         self.renew_forever(), self.observe_forever())]

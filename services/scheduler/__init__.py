@@ -48,6 +48,7 @@ class SchedulerRuntime:
     sessions: sessionmaker[Session]
     holder: str
     producer = None
+    scheduler = None  # APScheduler's, once started
     last_run = time.monotonic()  # any job, on this process: the probes and the gauge read it
 
 
@@ -123,9 +124,10 @@ async def _run(settings: Settings) -> None:
 
     from services.adapters.kafka.topics import ensure_topics
 
+    engine = make_engine(settings.database_url)
+    probes = await _serve_probes(settings, engine)  # first: a pod waiting for its schema is alive
     await asyncio.to_thread(prepare_schema, settings)
     await ensure_topics(settings)
-    engine = make_engine(settings.database_url)
     SchedulerRuntime.settings = settings
     SchedulerRuntime.sessions = make_session_factory(engine)
     SchedulerRuntime.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -144,7 +146,8 @@ async def _run(settings: Settings) -> None:
                       seconds=max(settings.scheduler_scan_interval_s, 1) * 10, replace_existing=True,
                       next_run_time=utcnow())
     scheduler.start()
-    probes = await _serve_probes(settings, engine, scheduler)
+    SchedulerRuntime.scheduler = scheduler
+    SchedulerRuntime.last_run = time.monotonic()
     log.info("scheduler_started", holder=SchedulerRuntime.holder)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -160,7 +163,7 @@ async def _run(settings: Settings) -> None:
         release_lease(SchedulerRuntime.sessions, SchedulerRuntime.holder)
 
 
-async def _serve_probes(settings: Settings, engine, scheduler) -> Optional[ProbeServer]:
+async def _serve_probes(settings: Settings, engine) -> Optional[ProbeServer]:
     """/livez, /readyz (database, broker, jobs running on time) and /metrics on RADAR_SCHEDULER_PORT."""
     metrics.SCHEDULER_LAST_RUN_AGE.set_function(lambda: time.monotonic() - SchedulerRuntime.last_run)
     if not settings.scheduler_port:
@@ -169,8 +172,8 @@ async def _serve_probes(settings: Settings, engine, scheduler) -> Optional[Probe
 
     async def jobs() -> Optional[str]:
         age = time.monotonic() - SchedulerRuntime.last_run
-        if not scheduler.running:
-            return "the job scheduler is not running"
+        if SchedulerRuntime.scheduler is None or not SchedulerRuntime.scheduler.running:
+            return "the job scheduler is not running (yet)"
         return None if age < late_after else f"no job has run for {age:.0f} s"
 
     server = ProbeServer(settings.api_host, settings.scheduler_port,
