@@ -1,13 +1,20 @@
 """`radar api`: wiring of the HTTP API (its routes are in the modules beside this one)."""
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from services.adapters.store.db import make_engine, make_session_factory
 from services.api import notifications, ops, routes, triage
-from services.api.deps import Api, Publish
+from services.api.auth import metrics_allowed
+from services.api.deps import ERRORS, Api, ErrorBody, Publish
 from services.config import Settings
 
 MAX_BODY_BYTES = 1_000_000  # a role spec is a few kilobytes; its description at most 20,000 characters
@@ -35,9 +42,85 @@ def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
     async def one_clear_message(request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
 
-    for router in (ops.router, routes.router, notifications.router, triage.router):
+    @app.exception_handler(HTTPException)
+    async def unreadable_body(request: Request, exc: HTTPException):
+        """FastAPI's 400 for a JSON body it could not decode (not UTF-8, nested too deeply) is
+        a 422 like any other body that is not valid JSON; every other HTTPException as is."""
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            why = _UNREADABLE.get(type(exc.__cause__), "could not be read")
+            return JSONResponse({"detail": f"body: is not valid JSON ({why})"}, status_code=422)
+        return await http_exception_handler(request, exc)
+
+    routers = (ops.router, routes.router, notifications.router, triage.router)
+    for router in routers:
         app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = completed(FastAPI.openapi(app), [r for router in routers for r in router.routes])
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app
+
+
+_UNREADABLE = {UnicodeDecodeError: "not UTF-8", RecursionError: "nested too deeply"}
+PROBES = ("/health", "/readyz")  # 200, or 503 with the same body saying what is wrong
+PROMETHEUS = "/metrics"          # Prometheus text, not JSON
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_CHALLENGE = {"WWW-Authenticate": {"description": "Bearer", "required": True, "schema": {"type": "string"}}}
+
+
+def completed(document: dict[str, Any], api_routes) -> dict[str, Any]:
+    """FastAPI's OpenAPI document with what it cannot see: every error is an ErrorBody (422
+    too: `one_clear_message` makes its detail a sentence, not FastAPI's list); 401 and 403
+    where a route needs credentials (auth.requires, auth.metrics_allowed); 413 where it takes
+    a body (the middleware); the probes' 503; /metrics as Prometheus text."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema())
+    document["components"]["securitySchemes"] = {"bearer": {
+        "type": "http", "scheme": "bearer", "description": "an API key (`radar apikey create`) or an OIDC token"}}
+    for route in api_routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        calls = _calls(route.dependant)
+        for method in route.methods:
+            operation = document["paths"][route.path_format][method.lower()]
+            responses = operation["responses"]
+            if any(getattr(call, "required_role", None) for call in calls):
+                responses.setdefault("401", _error(401, _CHALLENGE))
+                responses.setdefault("403", _error(403))
+                operation["security"] = [{"bearer": []}]
+            elif metrics_allowed in calls:
+                responses.setdefault("401", _error(401, _CHALLENGE))
+            if "requestBody" in operation:
+                responses.setdefault("413", _error(413))
+            if "422" in responses:
+                responses["422"] = _error(422)
+    for path in PROBES:
+        for operation in document["paths"].get(path, {}).values():
+            ok = operation["responses"]["200"]
+            operation["responses"].setdefault("503", {"description": "Degraded: the body says what is wrong",
+                                                      "content": ok.get("content", {})})
+    for operation in document["paths"].get(PROMETHEUS, {}).values():
+        operation["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
+    for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's 422 body, which this API does not answer
+        if f'"#/components/schemas/{unused}"' not in json.dumps(document):
+            schemas.pop(unused, None)
+    return document
+
+
+def _calls(dependant) -> set:
+    found = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def _error(code: int, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = {"description": ERRORS[code], "content": {"application/json": {"schema": dict(_ERROR_REF)}}}
+    return {**response, "headers": headers} if headers else response
 
 
 _WHERE = {"query": "query parameter", "path": "path parameter", "body": "body", "header": "header"}

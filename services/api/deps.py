@@ -3,16 +3,38 @@ under the wire's rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Optional
+from typing import Annotated, Any, Awaitable, Callable, Optional
 
 from fastapi import HTTPException, Request
-from pydantic import TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from schemas.bounds import storable_problem
 from schemas.events import Id
 from services.app.decoding import describe_validation_error
 from services.config import Settings
+
+ERRORS = {401: "No credentials, or ones that are wrong, revoked or expired",
+          403: "A role too weak for this route",
+          404: "No such thing (the sentence says which)",
+          409: "Not allowed from the current state",
+          413: "Request body over 1 MB",
+          422: "A parameter or the body is not valid (the sentence names the field and the bound)",
+          503: "The broker could not take the change; try again"}
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers: one sentence a person reads."""
+    detail: str
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the errors it answers of its own; 401 and 403 (credentials),
+    413 (a body) and 422 are added to the document in services.api.app.completed."""
+    return {code: {"model": ErrorBody, "description": ERRORS[code]} for code in codes}
+
 
 Publish = Callable[[str, list[tuple[str, Optional[dict[str, Any]]]]], Awaitable[None]]
 _ID = TypeAdapter(Id)
@@ -49,6 +71,24 @@ def checked_id(name: str, value: str) -> str:
         return _ID.validate_python(value)
     except ValidationError as exc:
         raise HTTPException(422, f"{name}: " + describe_validation_error(exc).split(": ", 1)[1]) from None
+
+
+def _storable(value: str) -> str:
+    if problem := storable_problem(value):
+        raise PydanticCustomError("storable", problem.split(": ", 1)[1])
+    return value
+
+
+# Text a parameter takes to the store: one that cannot be stored (a NUL character, which
+# PostgreSQL refuses) is a 422, not a 500.
+Text = Annotated[str, AfterValidator(_storable)]
+
+
+def storable_body(body: Any) -> Any:
+    """A JSON body whose every string can be stored, or one clear 422."""
+    if problem := storable_problem(body):
+        raise HTTPException(422, problem)
+    return body
 
 
 def unprocessable(error: ValidationError) -> HTTPException:

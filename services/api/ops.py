@@ -18,7 +18,7 @@ from services.adapters.store.heartbeats import worker_health
 from services.adapters.store.models import Candidate, MatchState, OutboxMessage, RoleSpecRow
 from services.adapters.store.notifications import delivery_stats
 from services.api.auth import ADMIN, metrics_allowed
-from services.api.deps import Api, api
+from services.api.deps import Api, Text, api
 from services.app.access import audit_log
 from services.config import Settings
 from services.domain.access import Principal
@@ -166,7 +166,7 @@ async def metrics(ctx: Api = Depends(api)) -> Response:
 
 
 @router.get("/audit")
-def audit(limit: int = Query(100, ge=1, le=1000), actor: Optional[str] = Query(None, max_length=200),
+def audit(limit: int = Query(100, ge=1, le=1000), actor: Optional[Text] = Query(None, max_length=200),
           since: Optional[date] = None, ctx: Api = Depends(api), who: Principal = ADMIN) -> list[dict[str, Any]]:
     """Every change made through the API: who, what, when (newest first)."""
     start = None if since is None else as_utc(datetime.combine(since, datetime.min.time()))

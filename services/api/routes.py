@@ -5,12 +5,13 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from pydantic import BaseModel
 
 from schemas import Profile, ProfileEvent
 from schemas.topics import LOGICAL
 from services.adapters.store.db import utcnow
 from services.api.auth import ADMIN, RECRUITER, VIEWER
-from services.api.deps import Api, api, checked_id
+from services.api.deps import Api, api, checked_id, errors
 from services.app.access import record, record_erasure
 from services.app.read_models import candidate_context, recent_alerts, shortlist
 from services.app.role_admin import RoleAdminError, RoleNotFound, role_change_messages
@@ -19,13 +20,30 @@ from services.domain.access import Principal
 router = APIRouter()
 
 
+class Accepted(BaseModel):
+    """A change taken: published, applied by the worker in order."""
+    accepted: bool
+    event_id: str
+
+
+class ErasureAccepted(BaseModel):
+    accepted: bool
+    candidate_id: str
+
+
+class RoleChangeAccepted(BaseModel):
+    accepted: bool
+    role_id: str
+    action: str
+
+
 @router.get("/alerts", tags=["alerts"])
 def alerts(limit: int = Query(50, ge=1, le=1000), ctx: Api = Depends(api), who: Principal = VIEWER
            ) -> list[dict[str, Any]]:
     return recent_alerts(ctx.sessions, limit)
 
 
-@router.get("/candidates/{candidate_id}", tags=["candidates"])
+@router.get("/candidates/{candidate_id}", tags=["candidates"], responses=errors(404))
 def candidate(candidate_id: str, ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     candidate_id = checked_id("candidate_id", candidate_id)
     context = candidate_context(ctx.sessions, candidate_id)
@@ -34,7 +52,8 @@ def candidate(candidate_id: str, ctx: Api = Depends(api), who: Principal = VIEWE
     return context
 
 
-@router.post("/candidates/{candidate_id}/do-not-contact", status_code=202, tags=["candidates"])
+@router.post("/candidates/{candidate_id}/do-not-contact", status_code=202, tags=["candidates"], response_model=Accepted,
+             responses=errors(503))
 async def do_not_contact(candidate_id: str, value: bool = Query(True), ctx: Api = Depends(api),
                          who: Principal = RECRUITER) -> dict[str, Any]:
     event = ProfileEvent(event_id=f"dnc-{uuid.uuid4()}", candidate_id=checked_id("candidate_id", candidate_id),
@@ -44,7 +63,8 @@ async def do_not_contact(candidate_id: str, value: bool = Query(True), ctx: Api 
     return {"accepted": True, "event_id": event.event_id}
 
 
-@router.delete("/candidates/{candidate_id}", status_code=202, tags=["candidates"])
+@router.delete("/candidates/{candidate_id}", status_code=202, tags=["candidates"], response_model=ErasureAccepted,
+               responses=errors(503))
 async def erase(candidate_id: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
     """Erase a candidate on request: a tombstone on profile-events, applied by the worker in
     order with the candidate's other events; then GET /candidates/{id} answers 404."""
@@ -54,7 +74,7 @@ async def erase(candidate_id: str, ctx: Api = Depends(api), who: Principal = ADM
     return {"accepted": True, "candidate_id": candidate_id}
 
 
-@router.get("/roles/{role_id}/shortlist", tags=["roles"])
+@router.get("/roles/{role_id}/shortlist", tags=["roles"], responses=errors(404))
 def role_shortlist(role_id: str, limit: int = Query(10, ge=1, le=200), ctx: Api = Depends(api),
                    who: Principal = VIEWER) -> dict[str, Any]:
     result = shortlist(ctx.sessions, checked_id("role_id", role_id), limit)
@@ -63,21 +83,24 @@ def role_shortlist(role_id: str, limit: int = Query(10, ge=1, le=200), ctx: Api 
     return result
 
 
-@router.put("/roles/{role_id}", status_code=202, tags=["roles"])
+@router.put("/roles/{role_id}", status_code=202, tags=["roles"], response_model=RoleChangeAccepted,
+            responses=errors(503))
 async def put_role(role_id: str, spec: dict[str, Any] = Body(...), ctx: Api = Depends(api),
                    who: Principal = ADMIN) -> dict[str, Any]:
     role_id = checked_id("role_id", role_id)
     return await _role_action(ctx, who, "put", role_id, dict(spec, role_id=role_id))
 
 
-@router.post("/roles/{role_id}/{action}", status_code=202, tags=["roles"])
+@router.post("/roles/{role_id}/{action}", status_code=202, tags=["roles"], response_model=RoleChangeAccepted,
+             responses=errors(404, 503))
 async def role_action(role_id: str, action: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
     if action not in ("pause", "close", "reopen"):
         raise HTTPException(404, "unknown action: pause, close or reopen")
     return await _role_action(ctx, who, action, checked_id("role_id", role_id))
 
 
-@router.delete("/roles/{role_id}", status_code=202, tags=["roles"])
+@router.delete("/roles/{role_id}", status_code=202, tags=["roles"], response_model=RoleChangeAccepted,
+               responses=errors(404, 503))
 async def delete_role(role_id: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
     return await _role_action(ctx, who, "delete", checked_id("role_id", role_id))
 

@@ -6,13 +6,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal, Optional
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from pydantic import BaseModel
 from sqlalchemy import desc, func, select
 
 from schemas.events import LEAD_STATUSES, as_utc
 from schemas.topics import LOGICAL
 from services.adapters.store.models import HeldBackRow
 from services.api.auth import RECRUITER, VIEWER
-from services.api.deps import Api, api, checked_id
+from services.api.deps import Api, Text, api, checked_id, errors
 from services.app import triage
 from services.app.access import record
 from services.app.funnel import funnel as funnel_of
@@ -24,7 +25,14 @@ Status = Optional[Literal[LEAD_STATUSES + ("all",)]]
 RoleStatus = Optional[Literal["open", "paused", "closed"]]
 
 
-@router.post("/roles/{role_id}/candidates/{candidate_id}/status", status_code=202)
+class LeadChangeAccepted(BaseModel):
+    accepted: bool
+    event_id: str
+    status: str
+
+
+@router.post("/roles/{role_id}/candidates/{candidate_id}/status", status_code=202, response_model=LeadChangeAccepted,
+             responses=errors(404, 409, 503))
 async def change_status(role_id: str, candidate_id: str, body: dict[str, Any] = Body(...),
                         ctx: Api = Depends(api), who: Principal = RECRUITER) -> dict[str, Any]:
     role_id, candidate_id = checked_id("role_id", role_id), checked_id("candidate_id", candidate_id)
@@ -42,7 +50,7 @@ async def change_status(role_id: str, candidate_id: str, body: dict[str, Any] = 
     return {"accepted": True, "event_id": event["event_id"], "status": event["status"]}
 
 
-@router.get("/roles/{role_id}/candidates/{candidate_id}/lead")
+@router.get("/roles/{role_id}/candidates/{candidate_id}/lead", responses=errors(404))
 def lead(role_id: str, candidate_id: str, ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     found = triage.lead(ctx.sessions, checked_id("role_id", role_id), checked_id("candidate_id", candidate_id))
     if found is None:
@@ -51,19 +59,19 @@ def lead(role_id: str, candidate_id: str, ctx: Api = Depends(api), who: Principa
 
 
 @router.get("/inbox")
-def inbox(owner: Optional[str] = Query(None, max_length=200), role: Optional[str] = Query(None, max_length=200),
+def inbox(owner: Optional[Text] = Query(None, max_length=200), role: Optional[Text] = Query(None, max_length=200),
           status: Status = Query("new"), cursor: Optional[str] = Query(None, max_length=2000),
           limit: int = Query(50, ge=1, le=200), ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     return _paged(lambda: triage.inbox(ctx.sessions, _lead_status(status), role, owner, cursor, limit))
 
 
 @router.get("/roles")
-def roles(status: RoleStatus = None, owner: Optional[str] = Query(None, max_length=200),
+def roles(status: RoleStatus = None, owner: Optional[Text] = Query(None, max_length=200),
           ctx: Api = Depends(api), who: Principal = VIEWER) -> list[dict[str, Any]]:
     return triage.roles(ctx.sessions, status, owner)
 
 
-@router.get("/roles/{role_id}/leads")
+@router.get("/roles/{role_id}/leads", responses=errors(404))
 def role_leads(role_id: str, status: Status = None,
                cursor: Optional[str] = Query(None, max_length=2000), limit: int = Query(50, ge=1, le=200),
                ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
@@ -80,24 +88,24 @@ def _lead_status(status: Optional[str]) -> Optional[str]:
 @router.get("/candidates")
 def candidates(skill: Optional[str] = Query(None, max_length=100), place: Optional[str] = Query(None, max_length=120),
                min_readiness: Optional[float] = Query(None, ge=0, le=1),
-               role: Optional[str] = Query(None, max_length=200), cursor: Optional[str] = Query(None, max_length=2000),
+               role: Optional[Text] = Query(None, max_length=200), cursor: Optional[str] = Query(None, max_length=2000),
                limit: int = Query(50, ge=1, le=200), ctx: Api = Depends(api),
                who: Principal = VIEWER) -> dict[str, Any]:
     return _paged(lambda: triage.search_candidates(ctx.sessions, skill, place, min_readiness, role, cursor, limit))
 
 
 @router.get("/funnel")
-def funnel(role: Optional[str] = Query(None, max_length=200), owner: Optional[str] = Query(None, max_length=200),
+def funnel(role: Optional[Text] = Query(None, max_length=200), owner: Optional[Text] = Query(None, max_length=200),
            since: Optional[date] = None, until: Optional[date] = None, ctx: Api = Depends(api),
            who: Principal = VIEWER) -> dict[str, Any]:
     """Leads alerted from `since` to `until`, both days included."""
     if since and until and since > until:
         raise HTTPException(422, f"since ({since}) is after until ({until})")
-    return funnel_of(ctx.sessions, role, owner, _start(since), _start(until + timedelta(days=1) if until else None))
+    return funnel_of(ctx.sessions, role, owner, _start(since), _start(_next_day(until)))
 
 
 @router.get("/held-back")
-def held_back(role: Optional[str] = Query(None, max_length=200), limit: int = Query(100, ge=1, le=1000),
+def held_back(role: Optional[Text] = Query(None, max_length=200), limit: int = Query(100, ge=1, le=1000),
               ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
     """Alerts that did not go out because of a lead's feedback: how many, why, the latest."""
     with ctx.sessions() as session:
@@ -115,6 +123,11 @@ def _paged(read):
         return read()
     except triage.TriageError as exc:
         raise HTTPException(422, str(exc)) from None
+
+
+def _next_day(day: Optional[date]) -> Optional[date]:
+    """The day after, where the funnel's window ends; none after the last day there is."""
+    return None if day is None or day == date.max else day + timedelta(days=1)
 
 
 def _start(day: Optional[date]) -> Optional[datetime]:

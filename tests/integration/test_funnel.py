@@ -139,3 +139,11 @@ def test_bad_filters_get_one_clear_message(sessions, database_url):
         "detail": "query parameter limit: Input should be greater than or equal to 1"}
     assert client.post("/subscriptions", content=b"{bad", headers={"content-type": "application/json"}).json() == {
         "detail": "body: is not valid JSON"}
+
+
+def test_a_nul_in_a_filter_is_a_422_not_a_500(sessions, database_url):
+    client = TestClient(create_app(Settings.from_env(database_url=database_url, kafka_bootstrap="127.0.0.1:1")),
+                        headers=bearer(database_url, "admin"))
+    for path, params in (("/audit", {"actor": "a\x00"}), ("/inbox", {"owner": "a\x00"})):
+        answer = client.get(path, params=params)
+        assert answer.status_code == 422 and "detail" in answer.json(), path
