@@ -156,7 +156,7 @@ class TimerEvent(_InboundMessage):
     """Internal: the scheduler's way of telling the worker that time has passed."""
     event_id: Id
     candidate_id: Id
-    kind: Literal["revisit_due", "tenure_check", "snooze_ended"]
+    kind: Literal["revisit_due", "tenure_check", "snooze_ended", "rescore"]
     due_at: UtcDatetime
     detail: dict[str, Any] = Field(default={}, max_length=B.TIMER_DETAIL_MAX_KEYS)
 

@@ -35,6 +35,7 @@ from services.domain.places import indexed_places, place_parts
 from services.domain.profile import SourcedSnapshot, merge_snapshots
 from services.domain.readiness import estimate
 from services.domain.reasons import describe_signal
+from services.domain.rescore import reread_skills, view_words
 from services.domain.transitions import Outgoing, Trigger, stable_id
 
 
@@ -126,6 +127,8 @@ def decide_timer(context: CandidateContext, timer: TimerEvent, roles: RoleIndex,
                  rules: Rules = Rules()) -> Effects:
     if timer.kind == "snooze_ended":
         return decide_snooze_end(context, timer, roles, now)
+    if timer.kind == "rescore":
+        return decide_rescore(context, timer, roles, now)
     facts, signals, evidence = context.facts, [], ""
     if timer.kind == "revisit_due":
         due_on = timer.due_at.date().isoformat()
@@ -146,6 +149,32 @@ def decide_timer(context: CandidateContext, timer: TimerEvent, roles: RoleIndex,
                     Said(timer.event_id, timer.due_at, evidence), roles, now)
 
 
+def decide_rescore(context: CandidateContext, timer: TimerEvent, roles: RoleIndex, now: datetime) -> Effects:
+    """`radar rescore` asks again, after a taxonomy or rules change: what depends on the rules
+    (canonical skills, seniority, places; services.domain.rescore) is derived again from the
+    stored snapshots and evidence, and every pair is settled through the same code as any
+    event. Nothing about the candidate is new, so no signal; a pair whose outcome is the same
+    sends nothing, and a second rescore finds nothing to change."""
+    if not context.stored:
+        return Effects(context=context, candidate_changed=False)  # erased, or never seen: nothing to read
+    view = merged_view(context.snapshots) if context.snapshots else context.view
+    reread = reread_skills(context.candidate_id, context.skills, context.view, view, context.snapshots,
+                           timer.event_id)
+    run = timer.detail.get("run") or timer.event_id
+    change = [f"re-evaluated after a rules update (rescore {run})", *reread.changes,
+              *view_words(context.view, view)]
+    effects = Effects(skills=reread.added, skills_dropped=reread.dropped)
+    effects = conclude(context, replace(context, skills=MappingProxyType(dict(reread.skills))), effects, view,
+                       context.facts, (), Said(timer.event_id, timer.due_at, ""), roles, now, change)
+    after = effects.context
+    # The places index follows the place rules of this release, whatever the location string did.
+    effects.places = tuple(indexed_places((view or {}).get("location")))
+    effects.candidate_changed = (after.view != context.view or after.readiness != context.readiness
+                                 or after.readiness_reasons != context.readiness_reasons
+                                 or after.do_not_contact != context.do_not_contact)
+    return effects
+
+
 # -- what every candidate handler ends with ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -158,9 +187,9 @@ class Said:
 
 def conclude(before: CandidateContext, context: CandidateContext, effects: Effects, view: Optional[Mapping],
              facts: Facts, signals: Sequence[DetectedSignal], said: Said, roles: RoleIndex,
-             now: datetime) -> Effects:
+             now: datetime, change: Sequence[str] = ()) -> Effects:
     """The new context (readiness from the new view and facts), the signal records, and every
-    pair the candidate may enter or leave."""
+    pair the candidate may enter or leave (`change`: words on what changed beyond the signals)."""
     readiness = estimate(view or {}, facts, now.date())
     skills = {**context.skills, **{s.skill: _skill_fact(s) for s in effects.skills}}
     after = replace(context, stored=True, view=view, facts=facts, skills=MappingProxyType(skills),
@@ -172,7 +201,7 @@ def conclude(before: CandidateContext, context: CandidateContext, effects: Effec
     effects.signals = [signal_record(before.candidate_id, s, said, now) for s in signals]
     effects.messages = [Outgoing(LOGICAL.candidate_signals, r.candidate_id, r.signal_id, signal_message(r))
                         for r in effects.signals]
-    trigger = Trigger(said.event_id, [s.type for s in signals], [describe_signal(s) for s in signals],
+    trigger = Trigger(said.event_id, [s.type for s in signals], [*change, *(describe_signal(s) for s in signals)],
                       until_now=_until_now(before, now))
     pairs, leads = dict(after.pairs), dict(after.leads)
     for lead in list(leads.values()):  # a signal that touches a role lifts a not_a_fit hold on it

@@ -14,6 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Callable, Optional
 
+from sqlalchemy import bindparam, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import ProfileEvent, RoleSpec
@@ -23,6 +24,7 @@ from services.adapters.kafka.records import RawRecord
 from services.adapters.store import erasure, queries
 from services.adapters.store.db import utcnow
 from services.adapters.store.loaders import chunks, load_contexts, load_facts, load_leads, load_pairs
+from services.adapters.store.models import CandidateSkill
 from services.adapters.store.writer import BatchWriter
 from services.app.decoding import CandidateErasure, Rejected, RoleTombstone, dead_letter, decode, decode_safely
 from services.app.handlers import CANDIDATE_HANDLERS, Rules
@@ -179,6 +181,7 @@ class Batch:
         self.writer = BatchWriter(session, pipeline.topics, self.now)
         self.result = BatchResult()
         self.contexts: dict[str, CandidateContext] = {}
+        self.skills_dropped: list[dict[str, str]] = []  # (candidate, skill) rows to delete before the next flush
 
     def run(self, records: list[RawRecord]) -> BatchResult:
         decoded = [(record, decode(record)) for record in records]
@@ -201,10 +204,12 @@ class Batch:
                 continue
             if key is not None:
                 seen.add(key)
-                self.writer.add_processed(*key)
+            letters = self.result.dead_letters
             self.apply(record, item)
+            if key is not None and self.result.dead_letters == letters:
+                self.writer.add_processed(*key)  # one its handler refused is not recorded: a replay is taken
             self.result.processed += 1
-        self.writer.flush()
+        self.flush()
         return self.result
 
     def _already_processed(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -248,7 +253,24 @@ class Batch:
             log.info("stale_snapshot_ignored", event_id=event.event_id, candidate_id=event.candidate_id)
             return
         self.contexts[event.candidate_id] = effects.context
+        if effects.skills_dropped:
+            self.drop_skills(event.candidate_id, effects.skills_dropped)
         self.record(effects, event.event_id)
+
+    def drop_skills(self, candidate_id: str, keys: tuple[str, ...]) -> None:
+        """Skill rows a rescore re-keyed or no longer reads: not written if still pending, else
+        deleted before the writer's next flush (which may insert the same keys anew)."""
+        gone = set(keys)
+        self.writer.skills = [s for s in self.writer.skills if s.candidate_id != candidate_id or s.skill not in gone]
+        self.skills_dropped += [{"cid": candidate_id, "key": key} for key in keys]
+
+    def flush(self) -> None:
+        if self.skills_dropped:
+            table = CandidateSkill.__table__
+            self.session.execute(delete(table).where(table.c.candidate_id == bindparam("cid"),
+                                                     table.c.skill == bindparam("key")), self.skills_dropped)
+            self.skills_dropped = []
+        self.writer.flush()
 
     def record(self, effects: Effects, event_id: str) -> None:
         """Hand the effects to the writer, count them, and say what happened (ids only)."""
@@ -276,7 +298,7 @@ class Batch:
     def apply_erasure(self, record: RawRecord, candidate_id: str) -> None:
         """Every row about the candidate, gone in this transaction; downstream told on
         candidate-erasures; the id remembered only as a salted hash."""
-        self.writer.flush()
+        self.flush()
         removed = erasure.erase(self.session, candidate_id, self.now)
         self.contexts[candidate_id] = CandidateContext(candidate_id)
         notice = CandidateErased(candidate_id=candidate_id, erased_at=self.now, triggered_by=record.position)
@@ -290,7 +312,7 @@ class Batch:
     def apply_role(self, role_id: str, spec: Optional[RoleSpec], event_id: str) -> None:
         """Store the spec, update the index, and settle exactly the candidates it can affect,
         chunk by chunk (a role that matches many candidates streams through memory)."""
-        self.writer.flush()  # the queries below must see this batch's candidates
+        self.flush()  # the queries below must see this batch's candidates
         stored = queries.stored_role(self.session, role_id)
         before = Role.from_spec(RoleSpec.model_validate(stored)) if stored is not None else None
         revision = queries.save_role(self.session, role_id, spec.model_dump(mode="json") if spec else None, self.now)
@@ -308,7 +330,7 @@ class Batch:
             effects = decide_role(self.role_candidates(role, part), role, trigger, self.now)
             self.record(effects, event_id)
             self.follow_live_contexts(effects)
-            self.writer.flush()
+            self.flush()
         log.info("role_spec_applied", role_id=role_id, event_id=event_id, status=role.status,
                  candidates_evaluated=len(candidate_ids))
 

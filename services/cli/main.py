@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from services.cli import access, notifications, triage
+from services.cli import access, dlq, notifications, rescore, triage
 from services.config import Settings
 from services.logs import configure_logging
 
@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     notifications.register(command)
     triage.register(command)
+    dlq.register(command)
+    rescore.register(command)
     access.register(command)
     access.register_erase(command)
 

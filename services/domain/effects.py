@@ -86,6 +86,7 @@ class Effects:
     snapshot_created: bool = False
     places: Optional[tuple[str, ...]] = None        # the candidate's places, when they changed
     skills: list[NewSkill] = field(default_factory=list)
+    skills_dropped: tuple[str, ...] = ()            # keys whose rows go (a rescore read them again)
     note: Optional[NoteRecord] = None
     follow_up: Optional[FollowUpRecord] = None
     signals: list[SignalRecord] = field(default_factory=list)

@@ -171,7 +171,8 @@ class OutboxMessage(Base):
     failed_reason: Mapped[Optional[str]] = mapped_column(String(500))
     candidate_id: Mapped[Optional[str]] = mapped_column(Id, index=True)  # whom it is about: erasure finds it
 
-    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"),)
+    # by topic: dead letters for `radar dlq` and retention without reading the whole outbox
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "id"), Index("ix_outbox_topic", "topic", "id"))
 
 
 class SchedulerLease(Base):
@@ -374,3 +375,19 @@ class RadarSecret(Base):
     __tablename__ = "radar_secrets"
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class DeadLetterReplay(Base):
+    """A dead letter (an outbox row on dead-letters) sent back to its input topic by `radar dlq
+    replay`: when, by whom, and where the copy landed. A dead letter at that position is a
+    replay's own failure: listed as such, and not replayed again without `--again`."""
+    __tablename__ = "dead_letter_replays"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(Integer, index=True)  # no foreign key: the outbox is pruned
+    replayed_at: Mapped[datetime]
+    replayed_by: Mapped[Optional[str]] = mapped_column(String(200))
+    sent_topic: Mapped[str] = mapped_column(String(300))
+    sent_partition: Mapped[int] = mapped_column(Integer)
+    sent_offset: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_dead_letter_replays_sent", "sent_topic", "sent_partition", "sent_offset"),)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.adapters.store.models import Note, OutboxMessage
+from services.adapters.store.models import DeadLetterReplay, Note, OutboxMessage
 
 BATCH = 5000
 
@@ -31,10 +31,13 @@ def purge_note_text(sessions: sessionmaker[Session], now: datetime, keep_days: i
 
 def purge_dead_letters(sessions: sessionmaker[Session], dead_letters_topic: str, now: datetime,
                        keep_days: int) -> int:
-    """Delete published dead letters older than `keep_days` (0: keep for good)."""
+    """Delete published dead letters older than `keep_days` (0: keep for good), and the marks
+    of their replays a week later (so a replay's own dead letter never outlives its mark)."""
     if keep_days <= 0:
         return 0
     with sessions.begin() as session:
+        session.execute(delete(DeadLetterReplay).where(
+            DeadLetterReplay.replayed_at < now - timedelta(days=keep_days + 7)))
         return session.execute(delete(OutboxMessage).where(and_(
             OutboxMessage.topic == dead_letters_topic, OutboxMessage.sent_at.is_not(None),
             OutboxMessage.created_at < now - timedelta(days=keep_days)))).rowcount or 0
