@@ -71,7 +71,6 @@ MAKERS: dict[str, Callable[[random.Random, str], Record]] = {
     "not UTF-8": lambda r, c: ("profile-events", c.encode(), bytes(r.randrange(128, 256) for _ in range(40))),
     "not an object": lambda r, c: ("interview-notes", c.encode(), json.dumps([_note(c)]).encode()),
     "null value": lambda r, c: ("interview-notes", c.encode(), None),  # (a profile-events one is an erasure)
-    "keyless tombstone": lambda r, c: ("profile-events", None, None),
     "skills not a list": lambda r, c: ("profile-events", c.encode(), _profile_with(c, skills="Python")),
     "bad date": lambda r, c: ("profile-events", c.encode(), json.dumps(
         dict(good_profile(c, f"b-{c}"), occurred_at="yesterday")).encode()),
