@@ -9,8 +9,15 @@ from typing import Optional
 from schemas.topics import Topics
 
 
-def _optional_int(raw: Optional[str]) -> Optional[int]:
-    return int(raw) if raw else None
+def _number(env, name: str, default, kind):
+    """A number from the environment; a value that is not one is one sentence naming the variable."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name}: a {'whole ' if kind is int else ''}number, not {raw!r}") from None
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -19,8 +26,11 @@ def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def _int_list(raw: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in raw.split(",") if part.strip())
+def _int_list(name: str, raw: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"{name}: whole numbers separated by commas, not {raw!r}") from None
 
 
 DEFAULT_TENURE_WINDOWS_MONTHS = (24, 36, 48)
@@ -52,6 +62,12 @@ class KafkaSecurity:
             if not (self.sasl_username and self.sasl_password):
                 raise ValueError("RADAR_KAFKA_SASL_USERNAME and RADAR_KAFKA_SASL_PASSWORD are needed with "
                                  f"{self.protocol}")
+        elif self.sasl_mechanism or self.sasl_username or self.sasl_password:
+            raise ValueError(f"RADAR_KAFKA_SASL_* is set but RADAR_KAFKA_SECURITY_PROTOCOL is {self.protocol}: "
+                             "SASL_PLAINTEXT or SASL_SSL uses it")
+        if not self.protocol.endswith("SSL") and (self.ssl_cafile or self.ssl_certfile or self.ssl_keyfile):
+            raise ValueError(f"RADAR_KAFKA_SSL_* is set but RADAR_KAFKA_SECURITY_PROTOCOL is {self.protocol}: "
+                             "SSL or SASL_SSL uses it")
 
     @property
     def uses_tls(self) -> bool:
@@ -133,44 +149,44 @@ class Settings:
             kafka_security=KafkaSecurity.from_env(env),
             topic_prefix=env.get("RADAR_TOPIC_PREFIX", ""),
             database_url=env.get("RADAR_DATABASE_URL") or f"sqlite:///{Path.cwd() / 'radar.db'}",
-            topic_partitions=int(env.get("RADAR_TOPIC_PARTITIONS", cls.topic_partitions)),
-            topic_replication=int(env.get("RADAR_TOPIC_REPLICATION", cls.topic_replication)),
+            topic_partitions=_number(env, "RADAR_TOPIC_PARTITIONS", cls.topic_partitions, int),
+            topic_replication=_number(env, "RADAR_TOPIC_REPLICATION", cls.topic_replication, int),
             app_id=env.get("RADAR_APP_ID", cls.app_id),
             api_host=env.get("RADAR_API_HOST", cls.api_host),
-            api_port=int(env.get("RADAR_API_PORT", cls.api_port)),
+            api_port=_number(env, "RADAR_API_PORT", cls.api_port, int),
             log_level=env.get("RADAR_LOG_LEVEL", cls.log_level).upper(),
-            batch_size=int(env.get("RADAR_BATCH_SIZE", cls.batch_size)),
-            batch_within_s=float(env.get("RADAR_BATCH_WITHIN_S", cls.batch_within_s)),
-            tenure_windows_months=_int_list(env["RADAR_TENURE_WINDOWS_MONTHS"]) if env.get(
+            batch_size=_number(env, "RADAR_BATCH_SIZE", cls.batch_size, int),
+            batch_within_s=_number(env, "RADAR_BATCH_WITHIN_S", cls.batch_within_s, float),
+            tenure_windows_months=_int_list("RADAR_TENURE_WINDOWS_MONTHS", env["RADAR_TENURE_WINDOWS_MONTHS"]) if env.get(
                 "RADAR_TENURE_WINDOWS_MONTHS") else DEFAULT_TENURE_WINDOWS_MONTHS,
-            scheduler_scan_interval_s=float(env.get("RADAR_SCHEDULER_SCAN_S", cls.scheduler_scan_interval_s)),
+            scheduler_scan_interval_s=_number(env, "RADAR_SCHEDULER_SCAN_S", cls.scheduler_scan_interval_s, float),
             kafka_home=Path(env.get("RADAR_KAFKA_HOME", str(Path.home() / ".radar" / "kafka"))),
-            session_timeout_s=float(env.get("RADAR_SESSION_TIMEOUT_S", cls.session_timeout_s)),
-            heartbeat_interval_s=float(env.get("RADAR_HEARTBEAT_INTERVAL_S", cls.heartbeat_interval_s)),
+            session_timeout_s=_number(env, "RADAR_SESSION_TIMEOUT_S", cls.session_timeout_s, float),
+            heartbeat_interval_s=_number(env, "RADAR_HEARTBEAT_INTERVAL_S", cls.heartbeat_interval_s, float),
             worker_id=env.get("RADAR_WORKER_ID") or None,
-            worker_metrics_port=_optional_int(env.get("RADAR_WORKER_METRICS_PORT")),
-            stall_after_s=float(env.get("RADAR_STALL_AFTER_S", cls.stall_after_s)),
-            relay_lease_s=float(env.get("RADAR_RELAY_LEASE_S", cls.relay_lease_s)),
+            worker_metrics_port=_number(env, "RADAR_WORKER_METRICS_PORT", None, int),
+            stall_after_s=_number(env, "RADAR_STALL_AFTER_S", cls.stall_after_s, float),
+            relay_lease_s=_number(env, "RADAR_RELAY_LEASE_S", cls.relay_lease_s, float),
             public_url=env.get("RADAR_PUBLIC_URL", cls.public_url),
             smtp_host=env.get("RADAR_SMTP_HOST") or None,
-            smtp_port=int(env.get("RADAR_SMTP_PORT", cls.smtp_port)),
+            smtp_port=_number(env, "RADAR_SMTP_PORT", cls.smtp_port, int),
             smtp_user=env.get("RADAR_SMTP_USER") or None,
             smtp_password=env.get("RADAR_SMTP_PASSWORD") or None,
             smtp_from=env.get("RADAR_SMTP_FROM", cls.smtp_from),
             smtp_starttls=env.get("RADAR_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
-            notifier_metrics_port=_optional_int(env.get("RADAR_NOTIFIER_METRICS_PORT")),
-            notifier_max_in_flight=int(env.get("RADAR_NOTIFIER_MAX_IN_FLIGHT", cls.notifier_max_in_flight)),
-            notifier_per_target=int(env.get("RADAR_NOTIFIER_PER_TARGET", cls.notifier_per_target)),
-            notifier_timeout_s=float(env.get("RADAR_NOTIFIER_TIMEOUT_S", cls.notifier_timeout_s)),
+            notifier_metrics_port=_number(env, "RADAR_NOTIFIER_METRICS_PORT", None, int),
+            notifier_max_in_flight=_number(env, "RADAR_NOTIFIER_MAX_IN_FLIGHT", cls.notifier_max_in_flight, int),
+            notifier_per_target=_number(env, "RADAR_NOTIFIER_PER_TARGET", cls.notifier_per_target, int),
+            notifier_timeout_s=_number(env, "RADAR_NOTIFIER_TIMEOUT_S", cls.notifier_timeout_s, float),
             oidc_issuer=env.get("RADAR_OIDC_ISSUER") or None,
             oidc_audience=env.get("RADAR_OIDC_AUDIENCE") or None,
             oidc_jwks_url=env.get("RADAR_OIDC_JWKS_URL") or None,
             oidc_role_claim=env.get("RADAR_OIDC_ROLE_CLAIM", cls.oidc_role_claim),
             metrics_token=env.get("RADAR_METRICS_TOKEN") or None,
-            note_text_retention_days=int(env.get("RADAR_NOTE_TEXT_RETENTION_DAYS", cls.note_text_retention_days)),
-            dead_letter_retention_days=int(env.get("RADAR_DEAD_LETTER_RETENTION_DAYS",
-                                                   cls.dead_letter_retention_days)),
-            scheduler_port=_optional_int(env.get("RADAR_SCHEDULER_PORT")),
+            note_text_retention_days=_number(env, "RADAR_NOTE_TEXT_RETENTION_DAYS", cls.note_text_retention_days, int),
+            dead_letter_retention_days=_number(env, "RADAR_DEAD_LETTER_RETENTION_DAYS",
+                                               cls.dead_letter_retention_days, int),
+            scheduler_port=_number(env, "RADAR_SCHEDULER_PORT", None, int),
             migrate=_one_of("RADAR_MIGRATE", env.get("RADAR_MIGRATE", "auto").lower(), ("auto", "wait")),
         )
         values.update(overrides)
@@ -182,4 +198,5 @@ class Settings:
 
 
 # This process's topic names (RADAR_TOPIC_PREFIX), for code that has no Settings at hand.
-TOPICS = Settings.from_env().topics
+# Only the prefix is read here, at import: a bad value elsewhere is reported by the command.
+TOPICS = Topics(os.environ.get("RADAR_TOPIC_PREFIX", ""))

@@ -13,7 +13,7 @@ from services.adapters.store.db import utcnow
 from services.api.auth import ADMIN, RECRUITER, VIEWER
 from services.api.deps import Api, api, checked_id, errors
 from services.app.access import record, record_erasure
-from services.app.read_models import candidate_context, recent_alerts, shortlist
+from services.app.read_models import candidate_context, candidate_known, recent_alerts, shortlist
 from services.app.role_admin import RoleAdminError, RoleNotFound, role_change_messages
 from services.domain.access import Principal
 
@@ -64,11 +64,17 @@ async def do_not_contact(candidate_id: str, value: bool = Query(True), ctx: Api 
 
 
 @router.delete("/candidates/{candidate_id}", status_code=202, tags=["candidates"], response_model=ErasureAccepted,
-               responses=errors(503))
-async def erase(candidate_id: str, ctx: Api = Depends(api), who: Principal = ADMIN) -> dict[str, Any]:
+               responses=errors(404, 503))
+async def erase(candidate_id: str, force: bool = Query(False), ctx: Api = Depends(api),
+                who: Principal = ADMIN) -> dict[str, Any]:
     """Erase a candidate on request: a tombstone on profile-events, applied by the worker in
-    order with the candidate's other events; then GET /candidates/{id} answers 404."""
+    order with the candidate's other events; then GET /candidates/{id} answers 404. An id the
+    store does not know is refused (a typo would bar a future candidate) unless `force=true`
+    (events about them may still be on their way)."""
     candidate_id = checked_id("candidate_id", candidate_id)
+    if not force and not candidate_known(ctx.sessions, candidate_id):
+        raise HTTPException(404, f"no candidate {candidate_id!r} is stored; to bar the id anyway (events about "
+                                 "them still on their way), add ?force=true")
     await ctx.send(LOGICAL.profile_events, [(candidate_id, None)])
     record_erasure(ctx.sessions, who, candidate_id)
     return {"accepted": True, "candidate_id": candidate_id}

@@ -24,6 +24,11 @@ from services.domain.matcher import Role, explain
 from services.domain.taxonomy import skill_label
 
 
+def candidate_known(sessions: sessionmaker[Session], candidate_id: str) -> bool:
+    with sessions() as session:
+        return session.get(Candidate, candidate_id) is not None
+
+
 def candidate_context(sessions: sessionmaker[Session], candidate_id: str, timeline_limit: int = 100) -> Optional[dict[str, Any]]:
     with sessions() as session:
         row = session.get(Candidate, candidate_id)

@@ -170,9 +170,21 @@ def shown(sessions: sessionmaker[Session], subscription_id: str) -> dict[str, An
     return next(s for s in listed(sessions) if s["id"] == subscription_id)
 
 
-def listed(sessions: sessionmaker[Session], owner: Optional[str] = None) -> list[dict[str, Any]]:
+def listed(sessions: sessionmaker[Session], owner: Optional[str] = None,
+           whole_urls: bool = True) -> list[dict[str, Any]]:
     with sessions() as session:
-        return store.listed_subscriptions(session, owner)
+        shown = store.listed_subscriptions(session, owner)
+    if not whole_urls:
+        for subscription in shown:
+            if subscription["channel"] != "email":
+                subscription["target"] = redacted_url(subscription["target"])
+    return shown
+
+
+def redacted_url(url: str) -> str:
+    """https://hooks.slack.com/services/T0/B0/XYZ -> https://hooks.slack.com/…"""
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc.rpartition('@')[2]}/…"
 
 
 def unsubscribe(sessions: sessionmaker[Session], subscription_id: str) -> bool:

@@ -56,6 +56,8 @@ def register_erase(command) -> None:
     erase = command("erase", cmd_erase, "erase a candidate on request (GDPR art. 17); waits until it is done")
     erase.add_argument("candidate_id")
     erase.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the worker (default 60)")
+    erase.add_argument("--force", action="store_true", help="erase an id the store does not know (yet): its "
+                                                             "later events are refused")
 
 
 def cmd_erase(args, settings: Settings) -> int:
@@ -68,13 +70,20 @@ def cmd_erase(args, settings: Settings) -> int:
     from schemas.events import Id
     from services.adapters.kafka.client import produce
     from services.adapters.store import erasure
+    from services.app.access import record_erasure
+    from services.app.read_models import candidate_known
+    from services.cli.database import operator
 
     try:
         candidate_id = TypeAdapter(Id).validate_python(args.candidate_id)
     except ValidationError:
         raise ValueError("candidate_id: 1-200 characters, no control characters") from None
     sessions = sessions_for(settings)
+    if not args.force and not candidate_known(sessions, candidate_id):
+        raise ValueError(f"no candidate {candidate_id!r} is stored; `radar erase --force {candidate_id}` bars the id "
+                         "anyway (events about them still on their way)")
     asyncio.run(produce(settings, settings.topics.profile_events, [(candidate_id, None)]))
+    record_erasure(sessions, operator(), candidate_id)
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         with sessions.begin() as session:

@@ -4,6 +4,7 @@ says which database it looked for, instead of answering from a new empty file.""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.adapters.store.db import make_engine, make_session_factory
 from services.config import Settings
+
+if TYPE_CHECKING:
+    from services.domain.access import Principal
 
 
 class NoDatabase(ValueError):
@@ -41,3 +45,24 @@ def _where() -> str:
     if os.environ.get("RADAR_DATABASE_URL"):
         return "from RADAR_DATABASE_URL"
     return "RADAR_DATABASE_URL is not set, so radar.db in the current folder"
+
+
+def operator() -> "Principal":
+    """Who runs a command, as the audit log names them: `cli:<login>` (an operator with the
+    database's credentials acts as an admin)."""
+    import getpass
+
+    from services.domain.access import Principal
+
+    try:
+        login = getpass.getuser()
+    except Exception:  # a container without a passwd entry
+        login = "unknown"
+    return Principal(f"cli:{login}", "admin", "cli")
+
+
+def audited(sessions: sessionmaker[Session], action: str, target: str, detail: Optional[dict] = None) -> None:
+    """Record a change made from the command line in the audit log, as the API does."""
+    from services.app.access import record
+
+    record(sessions, operator(), action, target, detail)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Sequence
 
-from services.cli.database import sessions_for
+from services.cli.database import audited, sessions_for
 from services.config import Settings
 
 
@@ -50,14 +50,17 @@ def cmd_list(args, settings: Settings) -> int:
 def cmd_replay(args, settings: Settings) -> int:
     from services.app.dead_letters import replay, summary
 
-    filters = _filters(args)
+    filters, sessions = _filters(args), sessions_for(settings)
 
     async def run():
         async with KafkaSender(settings) as send:
-            return await replay(sessions_for(settings), settings.topics, send, filters, again=args.again,
+            return await replay(sessions, settings.topics, send, filters, again=args.again,
                                 dry_run=args.dry_run, by=args.by or _me(), limit=args.limit)
 
-    for line in summary(asyncio.run(run())):
+    lines = summary(asyncio.run(run()))
+    if not args.dry_run:
+        audited(sessions, "dead_letters.replay", args.reason or "*", {"summary": lines[:1]})
+    for line in lines:
         print(line)
     return 0
 

@@ -164,7 +164,7 @@ def cmd_db_upgrade(args, settings: Settings) -> int:
 
 
 def cmd_kafka(args, settings: Settings) -> int:
-    broker = local_broker(settings)
+    broker = local_broker(settings, starting=args.action == "up")
     if args.action == "install":
         from services.adapters.kafka.local_broker import KAFKA_VERSION, ensure_jars
         print(f"kafka {KAFKA_VERSION} jars in {ensure_jars(settings.kafka_home)}")
@@ -178,10 +178,20 @@ def cmd_kafka(args, settings: Settings) -> int:
     return 0
 
 
-def local_broker(settings: Settings):
-    from services.adapters.kafka.local_broker import LocalKafka, parse_bootstrap
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def local_broker(settings: Settings, starting: bool = False):
+    """The broker `radar kafka` and `radar up` manage: one on this machine, without security.
+    Starting one for a remote or secured address would only hide that it does not answer."""
+    from services.adapters.kafka.local_broker import LocalKafka, is_answering, parse_bootstrap
 
     host, port = parse_bootstrap(settings.kafka_bootstrap)
+    remote = host not in LOCAL_HOSTS or settings.kafka_security.protocol != "PLAINTEXT"
+    if starting and remote and not is_answering(host, port, timeout=3.0):
+        raise CliError(f"no broker answers at {settings.kafka_bootstrap} (RADAR_KAFKA_BOOTSTRAP); a local one is "
+                       "started only for a plain localhost address: check the address, the network and the "
+                       "RADAR_KAFKA_* security settings")
     return LocalKafka(settings.kafka_home, host=host, port=port)
 
 
@@ -189,7 +199,7 @@ def cmd_up(args, settings: Settings) -> int:
     from services.adapters.kafka.topics import ensure_topics
     from services.adapters.store.db import upgrade
 
-    broker = local_broker(settings)
+    broker = local_broker(settings, starting=True)
     started = broker.up()
     print(f"kafka {'started' if started else 'answering'} at {broker.bootstrap}", flush=True)
     upgrade(settings.database_url)
@@ -347,13 +357,14 @@ def cmd_shortlist(args, settings: Settings) -> int:
 def cmd_role(args, settings: Settings) -> int:
     from services.adapters.kafka.client import produce
     from services.app.role_admin import role_change_messages
-    from services.cli.database import sessions_for
+    from services.cli.database import audited, sessions_for
 
     sessions = sessions_for(settings)
     spec = read_events(args.file)[0] if args.action == "put" else None
     key, value = role_change_messages(sessions, args.action, getattr(args, "role_id", None), spec)
     from services.config import TOPICS
     asyncio.run(produce(settings, TOPICS.role_specs, [(key, value)]))
+    audited(sessions, f"role.{args.action}", key, {"event_id": (value or {}).get("event_id")})
     print(f"role {key}: {args.action} sent to role-specs")
     return 0
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.cli.database import sessions_for
+from services.cli.database import audited, sessions_for
 from services.config import Settings
 
 
@@ -74,7 +74,9 @@ def cmd_subscribe(args, settings: Settings) -> int:
         wanted = SubscriptionIn.model_validate(subscription_body(args))
     except ValidationError as exc:
         raise ValueError(describe_validation_error(exc).removeprefix("schema validation failed: ")) from None
-    shown = subscribe(sessions_for(settings), wanted)
+    sessions = sessions_for(settings)
+    shown = subscribe(sessions, wanted)
+    audited(sessions, "subscription.create", shown["id"], {"channel": shown["channel"]})
     print(json.dumps(shown, default=str))
     print(shown["id"])
     return 0
@@ -94,8 +96,10 @@ def cmd_subscriptions(args, settings: Settings) -> int:
 def cmd_unsubscribe(args, settings: Settings) -> int:
     from services.app.subscriptions import unsubscribe
 
-    if not unsubscribe(sessions_for(settings), args.subscription_id):
+    sessions = sessions_for(settings)
+    if not unsubscribe(sessions, args.subscription_id):
         raise ValueError(f"no subscription {args.subscription_id!r}")
+    audited(sessions, "subscription.delete", args.subscription_id)
     print(f"unsubscribed {args.subscription_id}")
     return 0
 
@@ -106,7 +110,10 @@ def cmd_deliveries(args, settings: Settings) -> int:
     if args.action == "retry":
         if (args.delivery_id is None) == (not args.failed):
             raise ValueError("say which: `radar deliveries retry ID` or `radar deliveries retry --failed`")
-        count = retry(sessions_for(settings), None if args.failed else args.delivery_id)
+        sessions = sessions_for(settings)
+        count = retry(sessions, None if args.failed else args.delivery_id)
+        audited(sessions, "delivery.retry_failed" if args.failed else "delivery.retry",
+                "*" if args.failed else str(args.delivery_id), {"count": count})
         if not count and args.delivery_id is not None:
             raise ValueError(f"no failed delivery {args.delivery_id}")
         print(f"{count} deliver{'y' if count == 1 else 'ies'} to send again")

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from services.app.rescore import candidates_to_rescore, request, sent_by_run, unprocessed
-from services.cli.database import sessions_for
+from services.cli.database import audited, sessions_for
 from services.config import Settings
 
 SEND_CHUNK = 20_000      # requests per producer session
@@ -56,6 +56,7 @@ def cmd_rescore(args, settings: Settings) -> int:
     requests = [(cid, request(run, cid, now, args.role)) for cid in candidate_ids]
     for start in range(0, len(requests), SEND_CHUNK):
         asyncio.run(produce(settings, settings.topics.timers, requests[start:start + SEND_CHUNK]))
+    audited(sessions, "rescore", args.role or "*", {"run": run, "candidates": len(requests)})
     print(f"rescore {run}: {len(requests)} candidate(s){scope} requested on {settings.topics.timers}")
     if not args.wait:
         print(f"the worker settles them in order; `radar rescore --run-id {run} --wait` waits for it")

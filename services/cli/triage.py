@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 
 from schemas.events import LEAD_STATUSES, NOT_A_FIT_REASONS, as_utc
-from services.cli.database import sessions_for
+from services.cli.database import audited, sessions_for
 from services.config import Settings
 
 
@@ -43,8 +43,11 @@ def cmd_lead(args, settings: Settings) -> int:
 
     body = {k: v for k, v in (("status", args.status), ("reason", args.reason), ("assignee", args.assignee),
                               ("note", args.note), ("until", args.until)) if v is not None}
-    event = lead_event(sessions_for(settings), args.role_id, args.candidate_id, body, args.actor or getpass.getuser())
+    sessions = sessions_for(settings)
+    event = lead_event(sessions, args.role_id, args.candidate_id, body, args.actor or getpass.getuser())
     asyncio.run(produce(settings, settings.topics.lead_events, [(args.candidate_id, event)]))
+    audited(sessions, "lead.status", f"{args.role_id}/{args.candidate_id}", {"status": event["status"],
+                                                                             "event_id": event["event_id"]})
     print(f"lead {args.role_id}/{args.candidate_id}: {args.status} sent to lead-events ({event['event_id']})")
     return 0
 

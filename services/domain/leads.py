@@ -80,7 +80,8 @@ def apply_change(lead: Lead, change: LeadChange, now: datetime) -> Lead:
     """The lead after a change. A not_a_fit hold is dated by the service's clock (`now`), the
     clock role changes are dated by, so one producer's clock cannot reorder them."""
     stage = STAGE.get(change.status)
-    acted = lead.first_action_at or (change.occurred_at if change.status != "new" else None)
+    # never before the lead began: a change sent before its alert (and replayed) counts from then
+    acted = lead.first_action_at or (max(change.occurred_at, lead.created_at) if change.status != "new" else None)
     return Lead(
         role_id=lead.role_id, candidate_id=lead.candidate_id, status=change.status, created_at=lead.created_at,
         first_alert_id=lead.first_alert_id, first_signals=lead.first_signals,

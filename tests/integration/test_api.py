@@ -137,7 +137,7 @@ def test_health_names_a_stalled_worker(api, sessions):
     assert 'radar_worker_stalled{worker="worker-7"} 1.0' in client.get("/metrics").text
 
 
-def test_subscriptions_are_created_listed_and_removed(api):
+def test_subscriptions_are_created_listed_and_removed(api, database_url):
     client, _ = api
     created = client.post("/subscriptions", json={"channel": "webhook", "url": "https://hooks.example/radar",
                                                   "secret": "whsec-0123456789abcdef", "roles": ["r-7"],
@@ -151,6 +151,13 @@ def test_subscriptions_are_created_listed_and_removed(api):
     assert digest.status_code == 201 and digest.json()["digest"] == {"every": "day", "at": "08:00",
                                                                      "tz": "Europe/Berlin"}
     assert {s["id"] for s in client.get("/subscriptions").json()} == {shown["id"], digest.json()["id"]}
+    slack = client.post("/subscriptions", json={"channel": "slack", "url": "https://hooks.slack.com/services/T0/B0/XYZ"})
+    listed = {s["id"]: s["target"] for s in client.get("/subscriptions").json()}
+    assert listed[slack.json()["id"]] == "https://hooks.slack.com/services/T0/B0/XYZ"  # an admin sees it whole
+    viewer = client.get("/subscriptions", headers=bearer(database_url, "viewer")).json()
+    assert {s["target"] for s in viewer} == {"https://hooks.slack.com/…", "https://hooks.example/…",
+                                             "lead@example.com"}  # a URL can be a credential
+    assert client.delete(f"/subscriptions/{slack.json()['id']}").status_code == 200
     assert client.delete(f"/subscriptions/{shown['id']}").status_code == 200
     assert client.delete(f"/subscriptions/{shown['id']}").status_code == 404
     assert [s["id"] for s in client.get("/subscriptions").json()] == [digest.json()["id"]]

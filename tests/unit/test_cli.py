@@ -111,3 +111,28 @@ def test_a_database_without_tables_is_named(capsys, tmp_path, monkeypatch):
     sqlite3.connect(tmp_path / "radar.db").close()
     assert main(["candidate", "c-1"]) == 2
     assert "has no Talent Radar tables yet: `radar db upgrade`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, value, says", [
+    ("RADAR_API_PORT", "abc", "RADAR_API_PORT: a whole number, not 'abc'"),
+    ("RADAR_BATCH_WITHIN_S", "soon", "RADAR_BATCH_WITHIN_S: a number, not 'soon'"),
+    ("RADAR_TENURE_WINDOWS_MONTHS", "24,x", "RADAR_TENURE_WINDOWS_MONTHS: whole numbers separated by commas"),
+    ("RADAR_KAFKA_SECURITY_PROTOCOL", "TLS", "RADAR_KAFKA_SECURITY_PROTOCOL: one of PLAINTEXT"),
+    ("RADAR_MIGRATE", "sometimes", "RADAR_MIGRATE: one of auto, wait"),
+])
+def test_a_bad_setting_is_one_line_naming_the_variable(name, value, says, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    assert main(["inbox"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"radar: error: {says}") and len(err.splitlines()) == 1
+
+
+def test_up_does_not_start_a_local_broker_for_a_remote_address(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RADAR_KAFKA_HOME", str(tmp_path / "kafka"))
+    monkeypatch.setenv("RADAR_KAFKA_BOOTSTRAP", "broker.invalid:9096")
+    assert main(["kafka", "up"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("radar: error: no broker answers at broker.invalid:9096") and len(err.splitlines()) == 1
+    assert not (tmp_path / "kafka").exists()

@@ -217,7 +217,7 @@ def test_the_first_alert_starts_a_lead_and_people_move_it_along():
     lead = radar.contexts["c-1"].leads["r-7"]
     assert (lead.status, lead.assignee, lead.furthest) == ("handed_off", "maria@example.com", 4)
     assert handed.leads[0].change.actor == "sourcer@example.com" and not handed.candidate_changed
-    assert lead.first_action_at.isoformat() == "2026-11-22T12:00:00+00:00"
+    assert lead.first_action_at == lead.created_at  # the change is dated before the alert: counted from the alert
 
 
 @pytest.mark.parametrize("steps,status,says", [
@@ -307,3 +307,14 @@ def test_a_snoozed_pair_alerts_again_when_the_snooze_ends_and_hired_closes_it():
     radar.lead("hired")
     leave_and_come_back(radar, day=27)
     assert radar.held_back[-1].reason == "lead closed (hired)" and len(radar.of_type("match.alert")) == 2
+
+
+def test_a_change_dated_before_the_lead_began_counts_from_its_start():
+    from services.domain.leads import Lead, LeadChange, apply_change
+
+    began = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    lead = Lead("r-7", "c-1", "new", began, "al-1", (), 0.5)
+    early = LeadChange("l1", "reviewed", None, None, None, None, "amy", began - timedelta(hours=26))
+    assert apply_change(lead, early, began).first_action_at == began  # a replayed change: never a negative wait
+    late = LeadChange("l2", "reviewed", None, None, None, None, "amy", began + timedelta(hours=3))
+    assert apply_change(lead, late, began).first_action_at == began + timedelta(hours=3)
