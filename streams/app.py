@@ -124,7 +124,7 @@ class Worker:
                 return None
             return "no partitions assigned (joining the group, or more workers than partitions)"
 
-        checks = {"database": database_check(self.engine), "broker": broker_check(self.settings.kafka_bootstrap),
+        checks = {"database": database_check(self.engine), "broker": broker_check(self.settings),
                   "partitions": partitions}
         await ProbeServer(self.settings.api_host, self.settings.worker_metrics_port, checks).start()
 

@@ -9,8 +9,11 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.adapters.kafka.client import client_options
 from services.adapters.store.db import make_engine, make_session_factory
 from services.api import notifications, ops, routes, triage
 from services.api.auth import metrics_allowed
@@ -22,6 +25,7 @@ MAX_BODY_BYTES = 1_000_000  # a role spec is a few kilobytes; its description at
 
 def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
     """`produce(topic, [(key, value)])` is injectable for tests; by default it is aiokafka."""
+    client_options(settings)  # a RADAR_KAFKA_* setting no client could use stops the API here (ValueError)
     engine = make_engine(settings.database_url)
     app = FastAPI(title="Talent Radar", version="0.2.0")
     app.state.api = Api(settings, engine, make_session_factory(engine), produce)
@@ -31,12 +35,7 @@ def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
         app.state.api.oidc = OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url,
                                           settings.oidc_role_claim)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES:,} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
 
     @app.exception_handler(RequestValidationError)
     async def one_clear_message(request: Request, exc: RequestValidationError):
@@ -62,6 +61,66 @@ def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
 
     app.openapi = openapi
     return app
+
+
+class BodyOverLimit(Exception):
+    """Raised from `receive` to the app once the body passed the limit (FastAPI wraps it, or not)."""
+
+
+class BodyLimit:
+    """No request body is read past `limit` bytes, whatever its framing: a Content-Length over
+    it is refused before anything is read; otherwise (chunked, or a Content-Length that lies)
+    the bytes of `http.request` messages are counted as the app receives them, and once the
+    count passes the limit the app gets an exception instead of more body, whatever it answers
+    is dropped, and the client gets the 413 with `Connection: close`, so the server stops
+    reading the rest."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self.refuse(scope, receive, send)
+            return
+        received, over, started = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            if over:
+                raise BodyOverLimit()
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    over = True
+                    raise BodyOverLimit()
+            return message
+
+        async def unless_over(message: Message) -> None:
+            nonlocal started
+            if over:
+                return  # the app's answer to the exception (FastAPI's 400 ...): the 413 is sent instead
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, unless_over)
+        except BodyOverLimit:
+            pass
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await self.refuse(scope, receive, send)
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = JSONResponse({"detail": f"request body over {self.limit:,} bytes"}, status_code=413,
+                              headers={"Connection": "close"})  # the rest of the body is not read
+        await answer(scope, receive, send)
 
 
 _UNREADABLE = {UnicodeDecodeError: "not UTF-8", RecursionError: "nested too deeply"}

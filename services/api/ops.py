@@ -136,7 +136,7 @@ async def livez() -> dict[str, str]:
 async def readyz(response: Response, ctx: Api = Depends(api)) -> dict[str, Any]:
     """The database and the broker answer (the readiness probe): 200, or 503 with what is wrong."""
     ready, answers = await readiness({"database": database_check(ctx.engine),
-                                      "broker": broker_check(ctx.settings.kafka_bootstrap)})
+                                      "broker": broker_check(ctx.settings)})
     response.status_code = 200 if ready else 503
     return {"ready": ready, "checks": answers}
 

@@ -97,7 +97,7 @@ class NotifierProcess:
 
         server = ProbeServer(self.settings.api_host, self.settings.notifier_metrics_port,
                              {"database": database_check(self.engine),
-                              "broker": broker_check(self.settings.kafka_bootstrap), "partitions": partitions})
+                              "broker": broker_check(self.settings), "partitions": partitions})
         await server.start()
         return server
 

@@ -177,7 +177,7 @@ async def _serve_probes(settings: Settings, engine) -> Optional[ProbeServer]:
         return None if age < late_after else f"no job has run for {age:.0f} s"
 
     server = ProbeServer(settings.api_host, settings.scheduler_port,
-                         {"database": database_check(engine), "broker": broker_check(settings.kafka_bootstrap),
+                         {"database": database_check(engine), "broker": broker_check(settings),
                           "jobs": jobs})
     await server.start()
     return server

@@ -24,7 +24,8 @@ def test_readiness_names_what_is_wrong_and_a_hanging_check_times_out(database_ur
         await asyncio.sleep(30)
 
     dead_db = make_engine("postgresql+psycopg2://radar:radar@127.0.0.1:1/none")
-    checks = {"database": database_check(make_engine(database_url)), "broker": broker_check(f"127.0.0.1:{free_port()}"),
+    checks = {"database": database_check(make_engine(database_url)),
+              "broker": broker_check(Settings(kafka_bootstrap=f"127.0.0.1:{free_port()}")),
               "dead database": database_check(dead_db), "hangs": hangs}
     ready, answers = asyncio.run(readiness(checks))
     assert not ready and answers["database"] == "ok" and answers["broker"].startswith("no broker at 127.0.0.1:")

@@ -49,5 +49,15 @@ def test_an_incomplete_setting_is_one_clear_message(security, says):
 
 
 def test_a_missing_ca_file_is_named():
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="RADAR_KAFKA_SSL_CAFILE: no such file /nonexistent/ca.pem"):
         client_options(Settings(kafka_security=KafkaSecurity(protocol="SSL", ssl_cafile="/nonexistent/ca.pem")))
+
+
+@pytest.mark.parametrize("security, says", [
+    (dict(sasl_username="radar", sasl_password="x"), "RADAR_KAFKA_SASL_\\* is set but"),
+    (dict(protocol="SASL_PLAINTEXT", sasl_mechanism="PLAIN", sasl_username="a", sasl_password="b",
+          ssl_cafile="/ca.pem"), "RADAR_KAFKA_SSL_\\* is set but"),
+])
+def test_settings_that_would_be_ignored_are_refused(security, says):
+    with pytest.raises(ValueError, match=says):
+        KafkaSecurity(**security)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import ssl
 import sys
 from typing import Any, Optional
@@ -29,11 +30,40 @@ def client_options(settings: Settings) -> dict[str, Any]:
 
 def tls_context(security: KafkaSecurity) -> Optional[ssl.SSLContext]:
     """The TLS context for SSL and SASL_SSL: the system's CAs unless a CA file is given; a
-    client certificate for mutual TLS."""
+    client certificate for mutual TLS. A file that is missing, unreadable or not what it
+    should be is a ValueError naming its variable (the process does not start)."""
     if not security.uses_tls:
         return None
-    return create_ssl_context(cafile=security.ssl_cafile, certfile=security.ssl_certfile,
-                              keyfile=security.ssl_keyfile, password=security.ssl_key_password)
+    for variable, path in (("RADAR_KAFKA_SSL_CAFILE", security.ssl_cafile),
+                           ("RADAR_KAFKA_SSL_CERTFILE", security.ssl_certfile),
+                           ("RADAR_KAFKA_SSL_KEYFILE", security.ssl_keyfile)):
+        if path:
+            _check_readable(variable, path)
+    try:
+        context = create_ssl_context(cafile=security.ssl_cafile)
+    except ssl.SSLError as exc:
+        raise ValueError(f"RADAR_KAFKA_SSL_CAFILE: no CA certificate (PEM) in {security.ssl_cafile} "
+                         f"({exc.reason or exc})") from None
+    if security.ssl_certfile:
+        try:
+            context.load_cert_chain(security.ssl_certfile, security.ssl_keyfile, security.ssl_key_password)
+        except ssl.SSLError as exc:
+            raise ValueError("RADAR_KAFKA_SSL_CERTFILE, RADAR_KAFKA_SSL_KEYFILE: not a certificate and its key in "
+                             f"{security.ssl_certfile} and {security.ssl_keyfile or 'the same file'}, or a wrong "
+                             f"RADAR_KAFKA_SSL_KEY_PASSWORD ({exc.reason or exc})") from None
+    return context
+
+
+def _check_readable(variable: str, path: str) -> None:
+    if not os.path.exists(path):
+        raise ValueError(f"{variable}: no such file {path}")
+    if not os.path.isfile(path):
+        raise ValueError(f"{variable}: not a file: {path}")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{variable}: cannot read {path} ({exc.strerror or type(exc).__name__})") from None
 
 
 async def produce(settings: Settings, topic: str, messages: list[tuple[Optional[str], Any]],
