@@ -7,6 +7,7 @@ store on every database; messages never echo a rejected value back.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import date, datetime, timezone
@@ -166,6 +167,20 @@ class TimerEvent(_InboundMessage):
         if any(isinstance(v, str) and len(v) > B.TIMER_TEXT_MAX for v in detail.values()):
             raise PydanticCustomError("timer_text", f"texts of at most {B.TIMER_TEXT_MAX} characters")
         return detail
+
+
+def timer_event_id(kind: str, candidate_id: str, *parts: object) -> str:
+    """A timer event's id: `kind-parts...` as long as it fits in an id (ids name the timer, so
+    the same timer is taken once); past ID_MAX, `kind-<digest of the candidate id>-<digest of
+    the whole>`, still one per timer, and still findable by the candidate (erasure forgets them)."""
+    readable = "-".join([kind, *map(str, parts)])
+    if len(readable) <= B.ID_MAX:
+        return readable
+    return f"{kind}-{id_digest(candidate_id)}-{id_digest(readable)}"
+
+
+def id_digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 LEAD_STATUSES = ("new", "reviewed", "contacted", "replied", "handed_off", "interviewing", "hired",

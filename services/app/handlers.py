@@ -213,7 +213,7 @@ def conclude(before: CandidateContext, context: CandidateContext, effects: Effec
     for evaluation in evaluate_candidate(roles, after.matcher_facts, after.relevant_roles(), now):
         role_id = evaluation.role.role_id
         state, lead = settle_pair(evaluation.role, after.candidate_id, pairs.get(role_id), leads.get(role_id),
-                                  evaluation, after.readiness, trigger, now, effects)
+                                  evaluation, after.readiness, trigger, now, effects, after.generation)
         if state is not None:
             pairs[role_id] = state
         if lead is not None:

@@ -12,21 +12,23 @@ from services.domain.context import PairState
 from services.domain.effects import Effects, HeldBack, LeadUpdate
 from services.domain.leads import CLOSED, Lead, LeadChange, apply_change, holds_back
 from services.domain.matcher import CandidateFacts, Evaluation, Role, evaluate
-from services.domain.transitions import Trigger, enter, settle, stable_id
+from services.domain.transitions import Trigger, enter, pair_message_id, settle
 
 RADAR = "radar"  # the actor of what the service itself does to a lead
 
 
 def settle_pair(role: Role, candidate_id: str, pair: Optional[PairState], lead: Optional[Lead],
                 evaluation: Evaluation, readiness: float, trigger: Trigger, now: datetime,
-                effects: Effects) -> tuple[Optional[PairState], Optional[Lead]]:
-    """Settle one pair into `effects`; returns its new state and its new lead (None: unchanged)."""
+                effects: Effects, generation: int = 0) -> tuple[Optional[PairState], Optional[Lead]]:
+    """Settle one pair into `effects`; returns its new state and its new lead (None: unchanged).
+    `generation` is the candidate's (CandidateContext.generation): part of the ids from 1 on."""
     settled = settle(role, candidate_id, pair, evaluation, readiness, trigger, now, LOGICAL.match_alerts,
-                     hold_back=holds_back(lead, role, now))
+                     hold_back=holds_back(lead, role, now), generation=generation)
     if settled.update is not None:
         effects.pairs.append(settled.update)
     if settled.held_back:
-        would_be = stable_id("al", role.role_id, candidate_id, settled.update.state.transitions)
+        state = settled.update.state
+        would_be = pair_message_id("al", role.role_id, candidate_id, state.transitions, state.generation)
         kind = "closed" if lead.status in CLOSED else lead.status
         effects.held_back.append(HeldBack(role.role_id, candidate_id, would_be, settled.held_back,
                                           trigger.event_id, now, kind))
@@ -63,6 +65,7 @@ class RoleCandidate:
     facts: CandidateFacts
     pair: Optional[PairState]
     lead: Optional[Lead] = None
+    generation: int = 0  # times erased before this life (CandidateContext.generation)
 
 
 def decide_role(candidates: Sequence[RoleCandidate], role: Role, trigger: Trigger, now: datetime) -> Effects:
@@ -72,7 +75,7 @@ def decide_role(candidates: Sequence[RoleCandidate], role: Role, trigger: Trigge
     effects = Effects()
     for candidate in candidates:
         settle_pair(role, candidate.candidate_id, candidate.pair, candidate.lead, evaluate(role, candidate.facts, now),
-                    candidate.facts.readiness, trigger, now, effects)
+                    candidate.facts.readiness, trigger, now, effects, candidate.generation)
     return effects
 
 

@@ -181,6 +181,7 @@ class Batch:
         self.writer = BatchWriter(session, pipeline.topics, self.now)
         self.result = BatchResult()
         self.contexts: dict[str, CandidateContext] = {}
+        self.gone: set[str] = set()  # candidates erased (and not re-admitted): their events are refused
         self.skills_dropped: list[dict[str, str]] = []  # (candidate, skill) rows to delete before the next flush
 
     def run(self, records: list[RawRecord]) -> BatchResult:
@@ -188,13 +189,14 @@ class Batch:
         keys = [None if isinstance(item, Rejected) else idempotency_key(record, item) for record, item in decoded]
         seen = self._already_processed([key for key in keys if key is not None])
         about = [item.candidate_id for _, item in decoded if hasattr(item, "candidate_id")]
-        gone = erasure.erased(self.session, about)
-        self.contexts = load_contexts(self.session, about)
+        standing = erasure.standing(self.session, about)  # generation and erased now, of the ids ever erased
+        self.gone = {cid for cid, (_, erased_now) in standing.items() if erased_now}
+        self.contexts = load_contexts(self.session, about, {cid: g for cid, (g, _) in standing.items()})
         for (record, item), key in zip(decoded, keys):
             if isinstance(item, Rejected):
                 self.reject(record, item.error)
                 continue
-            if getattr(item, "candidate_id", None) in gone and not self.readmits(item, gone):
+            if getattr(item, "candidate_id", None) in self.gone and not self.readmits(item):
                 self.reject(record, "the candidate was erased on request; this event is not taken (a profile event "
                                     "with consent_renewed: true re-admits them)", keep_value=False)
                 continue
@@ -220,13 +222,14 @@ class Batch:
         return {(stream, e) for stream, ids in by_stream.items()
                 for e in queries.processed_event_ids(self.session, stream, ids)}
 
-    def readmits(self, item, gone: set[str]) -> bool:
-        """An erasure again is taken (it changes nothing); consent renewed re-admits the candidate."""
+    def readmits(self, item) -> bool:
+        """An erasure again is taken (it changes nothing); consent renewed re-admits the candidate,
+        whose context has the generation of its new life already (erasure.standing)."""
         if isinstance(item, CandidateErasure):
             return True
         if isinstance(item, ProfileEvent) and item.consent_renewed:
-            erasure.readmit(self.session, item.candidate_id)
-            gone.discard(item.candidate_id)
+            erasure.readmit(self.session, item.candidate_id, self.now)
+            self.gone.discard(item.candidate_id)
             log.info("candidate_readmitted", candidate_id=item.candidate_id, event_id=item.event_id)
             return True
         return False
@@ -297,10 +300,12 @@ class Batch:
 
     def apply_erasure(self, record: RawRecord, candidate_id: str) -> None:
         """Every row about the candidate, gone in this transaction; downstream told on
-        candidate-erasures; the id remembered only as a salted hash."""
+        candidate-erasures; the id remembered only as a salted hash. Later events are refused,
+        in this batch too, until consent re-admits the candidate into a new generation."""
         self.flush()
-        removed = erasure.erase(self.session, candidate_id, self.now)
-        self.contexts[candidate_id] = CandidateContext(candidate_id)
+        removed, generation = erasure.erase(self.session, candidate_id, self.now)
+        self.gone.add(candidate_id)
+        self.contexts[candidate_id] = CandidateContext(candidate_id, generation=generation)
         notice = CandidateErased(candidate_id=candidate_id, erased_at=self.now, triggered_by=record.position)
         self.writer.add_message(Outgoing(LOGICAL.candidate_erasures, candidate_id,
                                          stable_id("er", record.position), notice.model_dump(mode="json")),
@@ -338,16 +343,18 @@ class Batch:
         """What the role path needs of each candidate: this batch's live context where there is
         one, else plain rows (no context: the role path changes none)."""
         stored = [cid for cid in candidate_ids if cid not in self.contexts]
-        facts, pairs = load_facts(self.session, stored), load_pairs(self.session, role.role_id, stored)
+        generations = erasure.generations(self.session, stored)  # of the ids ever erased: one query
+        facts, pairs = load_facts(self.session, stored), load_pairs(self.session, role.role_id, stored, generations)
         leads = load_leads(self.session, stored, role.role_id)
         found = []
         for cid in candidate_ids:
             if cid in self.contexts:
                 live = self.contexts[cid]
                 found.append(RoleCandidate(cid, live.matcher_facts, live.pairs.get(role.role_id),
-                                           live.leads.get(role.role_id)))
+                                           live.leads.get(role.role_id), live.generation))
             elif cid in facts:
-                found.append(RoleCandidate(cid, facts[cid], pairs.get(cid), leads.get(cid, {}).get(role.role_id)))
+                found.append(RoleCandidate(cid, facts[cid], pairs.get(cid), leads.get(cid, {}).get(role.role_id),
+                                           generations.get(cid, 0)))
         return found
 
     def follow_live_contexts(self, effects: Effects) -> None:

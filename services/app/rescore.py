@@ -2,7 +2,6 @@
 workers to read again, the requests themselves, and what a run has done."""
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import RoleSpec, TimerEvent
-from schemas.bounds import ID_MAX
+from schemas.events import timer_event_id
 from services.adapters.store import queries
 from services.adapters.store.models import AlertRow, Candidate, MatchState
 from services.domain.matcher import Role
@@ -18,9 +17,7 @@ from services.domain.matcher import Role
 
 def request(run: str, candidate_id: str, now: datetime, role_id: Optional[str] = None) -> dict:
     """The rescore request for one candidate, as the worker reads it from radar-timers."""
-    event_id = f"rescore-{run}-{candidate_id}"
-    if len(event_id) > ID_MAX:  # a long candidate id: a stable digest of it keeps the id unique and in bounds
-        event_id = f"rescore-{run}-{hashlib.sha256(candidate_id.encode()).hexdigest()[:32]}"
+    event_id = timer_event_id(f"rescore-{run}", candidate_id, candidate_id)
     detail = {"run": run, **({"role_id": role_id} if role_id else {})}
     return TimerEvent(event_id=event_id, candidate_id=candidate_id, kind="rescore", due_at=now,
                       detail=detail).model_dump(mode="json")

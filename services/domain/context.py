@@ -88,6 +88,7 @@ class PairState:
     transitions: int
     last_alert_id: Optional[str]
     silent: bool = False  # entered relevance with its alert held back (a lead's feedback): no withdrawal either
+    generation: int = 0   # the candidate's, when the pair was loaded (CandidateContext.generation); not stored
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,10 @@ class CandidateContext:
     readiness_reasons: tuple[str, ...] = ()
     pairs: Mapping[str, PairState] = field(default_factory=lambda: EMPTY)          # by role id: every pair ever relevant
     leads: Mapping[str, Lead] = field(default_factory=lambda: EMPTY)               # by role id: pairs people act on
+    # How many times the candidate was erased on request before this life began (0: never).
+    # It is part of the ids of what its pairs send, so a life after re-admission never
+    # repeats an id of an earlier one (services.domain.transitions.pair_message_id).
+    generation: int = 0
 
     @cached_property
     def matcher_facts(self) -> CandidateFacts:

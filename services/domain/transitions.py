@@ -50,9 +50,19 @@ def transition(previous: Optional[PairState], now_relevant: bool) -> Optional[st
 
 
 def stable_id(prefix: str, *parts: object) -> str:
-    """The same transition always gets the same id (role, candidate, transition number)."""
+    """The same parts always give the same id (for a pair: role, candidate, transition number)."""
     digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
     return f"{prefix}-{digest}"
+
+
+def pair_message_id(prefix: str, role_id: str, candidate_id: str, transitions: int, generation: int = 0) -> str:
+    """The id of a pair's alert ("al") or withdrawal ("wd"): the same for the same transition
+    (redelivered, replayed, recovered), and never one an earlier life of the candidate had:
+    the generation (times erased before re-admission) is part of it from 1 on; generation 0
+    keeps the ids as they always were."""
+    if generation == 0:
+        return stable_id(prefix, role_id, candidate_id, transitions)
+    return stable_id(prefix, role_id, candidate_id, transitions, f"generation {generation}")
 
 
 @dataclass(frozen=True)
@@ -73,17 +83,20 @@ class Settled:
 
 
 def settle(role: Role, candidate_id: str, previous: Optional[PairState], evaluation: Evaluation, readiness: float,
-           trigger: Trigger, now: datetime, topic: str, hold_back: Optional[str] = None) -> Settled:
+           trigger: Trigger, now: datetime, topic: str, hold_back: Optional[str] = None,
+           generation: int = 0) -> Settled:
     """The pair's new state and the message it sends: an alert on entering, a withdrawal on
     leaving; nothing to write when it stays as it was (the most common case). With
     `hold_back` (a lead's feedback), a pair enters silently: no alert, and no withdrawal when
-    it leaves again."""
+    it leaves again. `generation` is the candidate's, for a pair with no state yet (a stored
+    pair carries its own)."""
     if previous is None and not evaluation.relevant:
         return Settled()  # never relevant: nothing to remember
     step = transition(previous, evaluation.relevant)
     if step is None and previous.fit == evaluation.fit and previous.readiness == readiness:
         return Settled()
-    base = replace(previous or NEVER_RELEVANT, fit=evaluation.fit, readiness=readiness)
+    base = replace(previous or replace(NEVER_RELEVANT, generation=generation), fit=evaluation.fit,
+                   readiness=readiness)
     # Words are built only when the pair enters or its score moved.
     reasons = tuple(evaluation.reasons) if evaluation.relevant else None
     if step is None:
@@ -101,8 +114,8 @@ def settle(role: Role, candidate_id: str, previous: Optional[PairState], evaluat
         return Settled(update)  # its alert never went out: nothing to withdraw
     # What the event changed, then which constraint now fails.
     texts = list(dict.fromkeys([*trigger.change, *evaluation.failed]))
-    message = MatchWithdrawn(alert_id=stable_id("wd", role.role_id, candidate_id, transitions),
-                             withdraws_alert_id=base.last_alert_id, role_id=role.role_id,
+    withdrawal_id = pair_message_id("wd", role.role_id, candidate_id, transitions, base.generation)
+    message = MatchWithdrawn(alert_id=withdrawal_id, withdraws_alert_id=base.last_alert_id, role_id=role.role_id,
                              candidate_id=candidate_id, reasons=[{"kind": "change", "text": t} for t in texts],
                              triggered_by=trigger.event_id, created_at=now)
     return Settled(update, Outgoing(topic, role.role_id, message.alert_id, message.model_dump(mode="json")))
@@ -112,7 +125,7 @@ def enter(role: Role, candidate_id: str, base: PairState, evaluation: Evaluation
           trigger: Trigger, now: datetime, topic: str, new: bool = False, reasons: Optional[tuple] = None) -> Settled:
     """An alert: the pair enters relevance (or, after a snooze, is brought up again)."""
     transitions = base.transitions + 1
-    alert_id = stable_id("al", role.role_id, candidate_id, transitions)
+    alert_id = pair_message_id("al", role.role_id, candidate_id, transitions, base.generation)
     state = replace(base, relevant=True, transitions=transitions, last_alert_id=alert_id, silent=False)
     change = list(trigger.change) + (trigger.until_now(role) if trigger.until_now else [])
     message = MatchAlert(alert_id=alert_id, role_id=role.role_id, candidate_id=candidate_id,

@@ -14,6 +14,7 @@ from services.app.notifier import Notifier
 from services.app.pipeline import Pipeline
 from services.app.subscriptions import SubscriptionIn, subscribe
 from services.config import Settings
+from services.domain.transitions import stable_id
 from tests.helpers import bearer, note, position, profile_event, raw, role_spec
 from tests.integration.kafka_helpers import Deployment
 
@@ -124,3 +125,93 @@ class deployment_engine:
     def __exit__(self, *exc):
         self.connection.close()
         self.engine.dispose()
+
+
+def sent(sessions, since: int = 0) -> list[dict]:
+    """The alerts and withdrawals in the outbox after row `since`, in order."""
+    with sessions() as session:
+        return [r.payload | {"_row": r.id} for r in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+                if r.topic.endswith("match-alerts") and r.id > since]
+
+
+def zelda_not_to_contact(event_id: str, at: str, no: bool = True):
+    return zelda(event_id, at, profile={**json.loads(zelda().value)["profile"], "do_not_contact": no})
+
+
+def one_life(pipeline, sessions, first, left_at: str) -> tuple[str, str]:
+    """The candidate enters r-7 with `first` and leaves it: (alert id, withdrawal id)."""
+    since = max([m["_row"] for m in sent(sessions)], default=0)
+    pipeline.process([first])
+    pipeline.process([zelda_not_to_contact(f"{first.offset}-left", left_at)])
+    alert, withdrawal = [m for m in sent(sessions, since) if m["role_id"] == "r-7"]
+    assert alert["type"] == "match.alert" and withdrawal["type"] == "match.withdrawn"
+    assert withdrawal["withdraws_alert_id"] == alert["alert_id"]
+    return alert["alert_id"], withdrawal["alert_id"]
+
+
+def test_a_readmitted_candidate_never_gets_an_id_of_an_earlier_life(sessions):
+    """Receivers drop an alert id they saw before: a new life after re-admission must not
+    reuse the ids of the one before the erasure, while a redelivery still repeats nothing."""
+    pipeline = Pipeline(sessions)
+    pipeline.process([raw("role-specs", role_spec("r-7", nice_to_have=[]))])
+    lives = [one_life(pipeline, sessions, zelda(), "2026-11-20T12:00:00Z")]
+    assert lives[0] == (stable_id("al", "r-7", WHO, 1), stable_id("wd", "r-7", WHO, 2))  # ids as they always were
+
+    pipeline.process([raw("profile-events", None, key=WHO)])  # erased
+    readmitting = zelda("p3", "2026-11-23T10:00:00Z", consent_renewed=True)
+    lives.append(one_life(pipeline, sessions, readmitting, "2026-11-23T12:00:00Z"))
+    assert not set(lives[1]) & set(lives[0])
+    assert "candidates" in traces(sessions)
+
+    again = pipeline.process([readmitting])  # redelivered: nothing new
+    assert again.duplicates == 1 and again.alerts == 0 and again.dead_letters == 0
+
+    # A role made now finds the candidate through the role path: an id of this life too.
+    since = max(m["_row"] for m in sent(sessions))
+    pipeline.process([zelda_not_to_contact("p4", "2026-11-24T10:00:00Z", no=False)])
+    pipeline.process([raw("role-specs", role_spec("r-8", nice_to_have=[]))])
+    by_role = {m["role_id"]: m["alert_id"] for m in sent(sessions, since)}
+    assert set(by_role) == {"r-7", "r-8"} and by_role["r-8"] != stable_id("al", "r-8", WHO, 1)
+
+    # Erased again, then re-admitted: a third life, with ids of its own on both roles.
+    second = [m["alert_id"] for m in sent(sessions)]
+    pipeline.process([raw("profile-events", None, key=WHO), zelda("p5", "2026-11-25T08:00:00Z")])
+    assert "candidates" not in traces(sessions)  # an event after the erasure in its batch is refused too
+    lives.append(one_life(pipeline, sessions, zelda("p6", "2026-11-25T10:00:00Z", consent_renewed=True),
+                          "2026-11-25T12:00:00Z"))
+    third = [m["alert_id"] for m in sent(sessions)]
+    assert len(third) == 4 and not set(third) & {*second, *lives[0]}
+
+    pipeline.process([raw("profile-events", None, key=WHO)])  # and what is kept of it holds no id in clear
+    left = traces(sessions)
+    assert list(left) == ["outbox"] and all("candidate-erasures" in row for row in left["outbox"])
+
+
+def test_erasure_forgets_the_candidates_timer_ids_and_keeps_the_others(sessions):
+    """Timer event ids name the candidate (and a tenure's, the employer): erased with it, so no
+    id stays in clear and a life after re-admission finds none of its timers already taken.
+    Other candidates keep theirs, also those whose id begins with this one (an id that merely
+    ends with it may lose a row: a redelivered timer then settles again what it settled)."""
+    from datetime import datetime, timezone
+
+    from schemas.events import timer_event_id
+    from services.adapters.store.models import ProcessedEvent
+    from services.app.rescore import request
+
+    other, at = "cand-zq-7", datetime(2026, 11, 20, tzinfo=timezone.utc)
+    long_id = WHO + "-" + "x" * 180  # its timers' ids would be too long: they name it by a digest
+    ids = {who: [timer_event_id("tenure", who, who, "Initrode", 24),
+                 timer_event_id("snooze", who, "r-7", who, "2026-12-01", "20261120T100000000000"),
+                 request("20261201T150000-ab12", who, at)["event_id"]] for who in (WHO, other, long_id, WHO + "b")}
+    assert all(len(event_id) <= 200 for listed in ids.values() for event_id in listed)
+    assert ids[long_id][0].startswith("tenure-") and long_id not in ids[long_id][0]
+    with sessions() as session:
+        session.add_all(ProcessedEvent(stream="TimerEvent", event_id=event_id, processed_at=at)
+                        for listed in ids.values() for event_id in listed)
+        session.add(ProcessedEvent(stream="ProfileEvent", event_id=f"profile-{WHO}", processed_at=at))
+        session.commit()
+    pipeline = Pipeline(sessions)
+    pipeline.process([raw("profile-events", None, key=WHO), raw("profile-events", None, key=long_id)])
+    with sessions() as session:
+        kept = set(session.scalars(select(ProcessedEvent.event_id).where(~ProcessedEvent.stream.like("Candidate%"))))
+    assert kept == {*ids[other], *ids[WHO + "b"], f"profile-{WHO}"}  # an id the producer chose is not ours to read

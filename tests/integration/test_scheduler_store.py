@@ -56,3 +56,17 @@ def test_tenure_window_emits_once_per_window(sessions):
     result = pipeline.process([raw("radar-timers", timer.model_dump(mode="json"))])
     assert result.counts_by_type == {"tenure_milestone": 1}
     assert tenure_checks(sessions, NOW, (24, 36)) == []
+
+
+def test_a_tenure_timer_for_a_long_id_and_employer_is_an_id_in_bounds(sessions):
+    """tenure-<candidate>-<employer>-<window> can pass the 200 characters of an id: it is then
+    named by digests, and the daily job still emits it (it once failed validation: no timer for anyone)."""
+    long_id, employer = "c-" + "7" * 190, "Northwind " + "Holdings " * 20
+    pipeline = Pipeline(sessions, clock=lambda: NOW, tenure_windows=(24, 36))
+    pipeline.process([raw("profile-events", profile_event("p1", long_id,
+                                                          positions=[position("Engineer", employer, start="2023-09")]))])
+    [timer] = tenure_checks(sessions, NOW, (24, 36))
+    assert len(timer.event_id) <= 200 and timer.event_id.startswith("tenure-") and long_id not in timer.event_id
+    assert tenure_checks(sessions, NOW, (24, 36))[0].event_id == timer.event_id  # the same timer, the same id
+    result = pipeline.process([raw("radar-timers", timer.model_dump(mode="json"))])
+    assert result.counts_by_type == {"tenure_milestone": 1} and tenure_checks(sessions, NOW, (24, 36)) == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from types import MappingProxyType
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,9 +37,12 @@ def for_update(session: Session, query):
     return query.with_for_update() if session.bind.dialect.name == "postgresql" else query
 
 
-def load_contexts(session: Session, candidate_ids: Iterable[str]) -> dict[str, CandidateContext]:
+def load_contexts(session: Session, candidate_ids: Iterable[str],
+                  generations: Optional[Mapping[str, int]] = None) -> dict[str, CandidateContext]:
     """Every candidate's context, one query per table (chunked), never one per event.
-    A candidate the store does not hold gets an empty context (stored=False)."""
+    A candidate the store does not hold gets an empty context (stored=False). `generations`
+    (erasure.generations: the ids ever erased) go into the contexts and their pairs."""
+    generations = generations or {}
     ids = sorted(set(candidate_ids))
     rows: dict[str, dict] = {cid: {"skills": {}, "pairs": {}, "snapshots": {}, "leads": {}} for cid in ids}
     stored: dict[str, tuple] = {}
@@ -53,25 +56,26 @@ def load_contexts(session: Session, candidate_ids: Iterable[str]) -> dict[str, C
             rows[cid]["skills"][skill] = fact
         for row in session.execute(for_update(session, select(*_PAIR_COLUMNS).where(
                 _pairs.c.candidate_id.in_(part)))):
-            rows[row.candidate_id]["pairs"][row.role_id] = _pair(row)
+            rows[row.candidate_id]["pairs"][row.role_id] = _pair(row, generations.get(row.candidate_id, 0))
         for cid, by_role in load_leads(session, part).items():
             rows[cid]["leads"] = by_role
         for row in session.execute(select(_snapshots).where(_snapshots.c.candidate_id.in_(part))):
             rows[row.candidate_id]["snapshots"][row.source] = _snapshot(row)
-    return {cid: _context(cid, stored.get(cid), rows[cid]) for cid in ids}
+    return {cid: _context(cid, stored.get(cid), rows[cid], generations.get(cid, 0)) for cid in ids}
 
 
-def _context(cid: str, stored: Optional[tuple], parts: dict) -> CandidateContext:
+def _context(cid: str, stored: Optional[tuple], parts: dict, generation: int) -> CandidateContext:
     freeze = MappingProxyType
     if stored is None:
         return CandidateContext(cid, skills=freeze(parts["skills"]), pairs=freeze(parts["pairs"]),
-                                snapshots=freeze(parts["snapshots"]), leads=freeze(parts["leads"]))
+                                snapshots=freeze(parts["snapshots"]), leads=freeze(parts["leads"]),
+                                generation=generation)
     view, dnc, readiness, reasons = stored
     return CandidateContext(cid, stored=True, view=view.get("profile"), facts=Facts.from_json(view.get("facts")),
                             snapshots=freeze(parts["snapshots"]), skills=freeze(parts["skills"]),
                             do_not_contact=bool(dnc), readiness=readiness or 0.0,
                             readiness_reasons=tuple(reasons or ()), pairs=freeze(parts["pairs"]),
-                            leads=freeze(parts["leads"]))
+                            leads=freeze(parts["leads"]), generation=generation)
 
 
 def _skill_rows(session: Session, candidate_ids: list[str]):
@@ -81,8 +85,9 @@ def _skill_rows(session: Session, candidate_ids: list[str]):
         yield cid, skill, SkillFact(origin, evidence, as_utc(seen))
 
 
-def _pair(row) -> PairState:
-    return PairState(bool(row.relevant), row.fit, row.readiness, row.transitions, row.last_alert_id, bool(row.silent))
+def _pair(row, generation: int = 0) -> PairState:
+    return PairState(bool(row.relevant), row.fit, row.readiness, row.transitions, row.last_alert_id, bool(row.silent),
+                     generation)
 
 
 def _snapshot(row) -> Snapshot:
@@ -109,10 +114,14 @@ def load_facts(session: Session, candidate_ids: list[str]) -> dict[str, Candidat
     return facts
 
 
-def load_pairs(session: Session, role_id: str, candidate_ids: list[str]) -> dict[str, PairState]:
-    """One role's pairs with these candidates (locked on PostgreSQL, like the candidate path's)."""
-    return {row.candidate_id: _pair(row) for row in session.execute(for_update(session, select(*_PAIR_COLUMNS).where(
-        _pairs.c.role_id == role_id, _pairs.c.candidate_id.in_(candidate_ids))))}
+def load_pairs(session: Session, role_id: str, candidate_ids: list[str],
+               generations: Optional[Mapping[str, int]] = None) -> dict[str, PairState]:
+    """One role's pairs with these candidates (locked on PostgreSQL, like the candidate path's),
+    with their candidates' generations (erasure.generations: the ids ever erased)."""
+    generations = generations or {}
+    return {row.candidate_id: _pair(row, generations.get(row.candidate_id, 0))
+            for row in session.execute(for_update(session, select(*_PAIR_COLUMNS).where(
+                _pairs.c.role_id == role_id, _pairs.c.candidate_id.in_(candidate_ids))))}
 
 
 def load_leads(session: Session, candidate_ids: list[str], role_id: Optional[str] = None) -> dict[str, dict]:

@@ -364,10 +364,14 @@ class AuditRow(Base):
 
 class ErasedCandidate(Base):
     """A candidate erased on request, remembered only by a salted hash of the id: a later event
-    for it is dead-lettered instead of building the profile again (until consent re-admits it)."""
+    for it is dead-lettered instead of building the profile again (until consent re-admits it).
+    The row stays after re-admission: `erasures` is the generation of the candidate's life
+    since, part of its alert ids so none repeats an id of an earlier life."""
     __tablename__ = "erased_candidates"
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[datetime]
+    erasures: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    readmitted_at: Mapped[Optional[datetime]]  # None: erased now (events are refused)
 
 
 class RadarSecret(Base):

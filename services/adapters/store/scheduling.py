@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import TimerEvent
-from schemas.events import as_utc
+from schemas.events import as_utc, timer_event_id
 from services.adapters.store.db import utcnow
 from services.adapters.store.models import Candidate, FollowUp, LeadRow, SchedulerLease, SchedulerRun
 from services.domain.context import Facts
@@ -70,7 +70,8 @@ def tenure_checks(sessions: sessionmaker[Session], now: datetime, windows: tuple
             if due is None:
                 continue
             company, reached = (profile.get("current") or {}).get("company"), due[1]
-            events.append(TimerEvent(event_id=f"tenure-{candidate_id}-{company}-{reached}", candidate_id=candidate_id,
+            events.append(TimerEvent(event_id=timer_event_id("tenure", candidate_id, candidate_id, company, reached),
+                                     candidate_id=candidate_id,
                                      kind="tenure_check", due_at=now, detail={"window_months": reached}))
     return events
 
@@ -97,7 +98,8 @@ def ended_snoozes(sessions: sessionmaker[Session], now: datetime, limit: int = 1
             LeadRow.status == "snoozed", LeadRow.until <= now.date().isoformat()).order_by(LeadRow.until)
             .limit(limit)).all()
     # The id names the snooze (when it was set), so snoozing again to the same day wakes again.
-    return [TimerEvent(event_id=f"snooze-{role_id}-{candidate_id}-{until}-{as_utc(set_at):%Y%m%dT%H%M%S%f}",
+    return [TimerEvent(event_id=timer_event_id("snooze", candidate_id, role_id, candidate_id, until,
+                                                       f"{as_utc(set_at):%Y%m%dT%H%M%S%f}"),
                        candidate_id=candidate_id, kind="snooze_ended", due_at=now,
                        detail={"role_id": role_id, "until": until})
             for role_id, candidate_id, until, set_at in rows]
