@@ -4,6 +4,9 @@ from __future__ import annotations
 import logging
 import logging.config
 import sys
+import threading
+import time
+from typing import Callable
 
 import structlog
 
@@ -39,13 +42,42 @@ class JsonFormatter(structlog.stdlib.ProcessorFormatter):
                                structlog.processors.format_exc_info])
 
 
+class RepeatFilter(logging.Filter):
+    """A library line said again within `window_s` is dropped and counted: a Kafka client
+    retrying every second through an hour's outage writes one line a minute, not 3,600. The
+    next line that passes says how many like it were dropped."""
+
+    def __init__(self, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic, keep: int = 1000):
+        super().__init__()
+        self.window_s, self.clock, self.keep = window_s, clock, keep
+        self.seen: dict[tuple[str, int, str], list] = {}  # key -> [last passed at, dropped since]
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, record.getMessage())
+        now = self.clock()
+        with self.lock:
+            entry = self.seen.get(key)
+            if entry is not None and now - entry[0] < self.window_s:
+                entry[1] += 1
+                return False
+            dropped = entry[1] if entry else 0
+            if len(self.seen) >= self.keep:
+                self.seen.clear()
+            self.seen[key] = [now, 0]
+        if dropped:
+            record.msg, record.args = f"{key[2]} (and {dropped} more like it in {self.window_s:.0f} s)", None
+        return True
+
+
 def stdlib_logging_config(level: str = "INFO") -> dict:
     """A logging.config dictionary: the root logger writes JSON lines to stderr."""
     return {
         "version": 1, "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
+        "filters": {"repeats": {"()": RepeatFilter}},
         "handlers": {"default": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                                 "formatter": "json", "level": level}},
+                                 "formatter": "json", "level": level, "filters": ["repeats"]}},
         "root": {"level": level, "handlers": ["default"]},
     }
 

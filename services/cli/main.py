@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from services.cli import access, dlq, notifications, rescore, triage
+from services.cli.failures import unexpected
 from services.config import Settings
 from services.logs import configure_logging
 
@@ -34,9 +36,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    settings = None
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_level)
+        if args.handler not in SERVICES:  # a one-shot command says what went wrong itself, in one line
+            logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
         return args.handler(args, settings) or 0
     except KeyboardInterrupt:
         return 130
@@ -50,11 +55,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"radar: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # keep tracebacks away from users; the kind of failure is enough
-        from services.adapters.kafka.local_broker import KafkaSetupError
-        if isinstance(exc, KafkaSetupError):
-            print(f"radar: error: {exc}", file=sys.stderr)
-        else:
-            print(f"radar: error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+        print(f"radar: error: {unexpected(exc, settings)}".splitlines()[0], file=sys.stderr)
         return 2
 
 
@@ -374,3 +375,7 @@ def _redact(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+# The long-running services log what their Kafka client says; the other commands say it in one line.
+SERVICES = frozenset({cmd_up, cmd_worker, cmd_scheduler, cmd_api, cmd_kafka, notifications.cmd_notifier})

@@ -136,3 +136,25 @@ def test_up_does_not_start_a_local_broker_for_a_remote_address(capsys, monkeypat
     err = capsys.readouterr().err.strip()
     assert err.startswith("radar: error: no broker answers at broker.invalid:9096") and len(err.splitlines()) == 1
     assert not (tmp_path / "kafka").exists()
+
+
+@pytest.mark.parametrize("argv", [["send", "profile-events", "events.json"], ["follow", "--max", "1"]])
+def test_no_broker_is_one_line_saying_where_and_what_to_do(argv, tmp_path):
+    """Against a closed port: the command's line only (the Kafka client's own error log and an
+    unclosed consumer's complaint stay out of a one-shot command's output)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{probe.getsockname()[1]}"  # bound, never listening: refused
+        (tmp_path / "events.json").write_text('{"event_id": "e1", "candidate_id": "c-1"}\n')
+        env = dict(os.environ, RADAR_KAFKA_BOOTSTRAP=closed, RADAR_DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}")
+        done = subprocess.run([sys.executable, "-m", "services.cli", *argv], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"radar: error: no Kafka broker answers at {closed} (RADAR_KAFKA_BOOTSTRAP): "
+                                        "start `radar up` or `radar kafka up`, or set RADAR_KAFKA_BOOTSTRAP (and "
+                                        "RADAR_KAFKA_SECURITY_PROTOCOL) to yours"]

@@ -94,9 +94,9 @@ async def follow(settings: Settings, topic: str, from_beginning: bool, max_messa
     bootstrap = settings.kafka_bootstrap
     consumer = AIOKafkaConsumer(**client_options(settings), group_id=None,
                                 auto_offset_reset="earliest" if from_beginning else "latest")
-    await consumer.start()
     seen = 0
     try:
+        await consumer.start()
         existing = await consumer.topics()
         if topic not in existing:
             ours = sorted(t for t in existing if not t.startswith("__") and "-__assignor" not in t)

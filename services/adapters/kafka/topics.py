@@ -51,7 +51,9 @@ async def ensure_topics(settings: Settings, attempts: int = 30) -> list[str]:
         except Exception as exc:  # the broker may still be starting
             if attempt == attempts - 1:
                 raise
-            log.info("waiting_for_kafka", bootstrap=settings.kafka_bootstrap, error=type(exc).__name__)
+            if attempt % 10 == 0:  # a line every 10 s while it waits, not every second
+                log.info("waiting_for_kafka", bootstrap=settings.kafka_bootstrap, error=type(exc).__name__,
+                         waited_s=attempt)
             await asyncio.sleep(1)
         finally:
             await admin.close()
