@@ -15,11 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.adapters.kafka.client import client_options
 from services.adapters.store.db import make_engine, make_session_factory
-from services.api import notifications, ops, routes, triage
-from services.api.auth import metrics_allowed
+from services.api import notifications, ops, routes, triage, web
+from services.api.auth import metrics_allowed, wants_page
 from services.api.deps import ERRORS, Api, ErrorBody, Publish
+from services.api.web.render import page
 from services.config import Settings
 
+PAGE_TITLES = {403: "Not for your role", 404: "Not found", 409: "Not allowed now", 422: "Not valid"}
 MAX_BODY_BYTES = 1_000_000  # a role spec is a few kilobytes; its description at most 20,000 characters
 
 
@@ -48,11 +50,15 @@ def create_app(settings: Settings, produce: Publish | None = None) -> FastAPI:
         if exc.status_code == 400 and exc.__cause__ is not None:
             why = _UNREADABLE.get(type(exc.__cause__), "could not be read")
             return JSONResponse({"detail": f"body: is not valid JSON ({why})"}, status_code=422)
+        if wants_page(request):  # a browser: the same sentence, on a page
+            return page(request, "problem.html", exc.status_code, title=PAGE_TITLES.get(exc.status_code, "Error"),
+                        problem=exc.detail, back="/")
         return await http_exception_handler(request, exc)
 
     routers = (ops.router, routes.router, notifications.router, triage.router)
     for router in routers:
         app.include_router(router)
+    web.mount(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from schemas import Profile, ProfileEvent
 from schemas.topics import LOGICAL
 from services.adapters.store.db import utcnow
-from services.api.auth import ADMIN, RECRUITER, VIEWER
+from services.api.auth import ADMIN, RECRUITER, VIEWER, wants_page
 from services.api.deps import Api, api, checked_id, errors
+from services.api.web.pages import candidate_page
 from services.app.access import record, record_erasure
 from services.app.read_models import candidate_context, candidate_known, recent_alerts, shortlist
 from services.app.role_admin import RoleAdminError, RoleNotFound, role_change_messages
@@ -44,11 +45,15 @@ def alerts(limit: int = Query(50, ge=1, le=1000), ctx: Api = Depends(api), who: 
 
 
 @router.get("/candidates/{candidate_id}", tags=["candidates"], responses=errors(404))
-def candidate(candidate_id: str, ctx: Api = Depends(api), who: Principal = VIEWER) -> dict[str, Any]:
+def candidate(candidate_id: str, request: Request, ctx: Api = Depends(api),
+              who: Principal = VIEWER) -> dict[str, Any]:
+    """The candidate's context; a browser gets the candidate page (services.api.web)."""
     candidate_id = checked_id("candidate_id", candidate_id)
     context = candidate_context(ctx.sessions, candidate_id)
     if context is None:
         raise HTTPException(404, f"no candidate {candidate_id!r}")
+    if wants_page(request):
+        return candidate_page(request, context)
     return context
 
 

@@ -213,6 +213,9 @@ def cmd_up(args, settings: Settings) -> int:
               f"  export RADAR_API_KEY={first_key}\n"
               f"  curl -H \"Authorization: Bearer $RADAR_API_KEY\" http://{settings.api_host}:{settings.api_port}/inbox",
               flush=True)
+    link = _sign_in_link(settings)
+    if link:
+        print(f"Open the pages (a one-time sign-in link, valid for an hour):\n  {link}", flush=True)
     stopping = False
 
     def stop(*_):
@@ -239,6 +242,16 @@ def cmd_up(args, settings: Settings) -> int:
         if started:
             broker.down()
     return 0
+
+
+def _sign_in_link(settings: Settings):
+    """A one-time link to the pages as radar up's admin (none once that key is revoked)."""
+    from services.adapters.store.db import make_engine, make_session_factory
+    from services.app.signin import sign_in_link_token
+
+    token = sign_in_link_token(make_session_factory(make_engine(settings.database_url)), "radar-up-admin")
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host
+    return f"http://{host}:{settings.api_port}/login?token={token}" if token else None
 
 
 def _first_admin_key(settings: Settings):

@@ -1,0 +1,114 @@
+"""Signing in to the web pages: a one-time link (`radar up` prints one) or an API key gives
+a session cookie. Both are HS256 tokens signed with a key the service makes once and keeps in
+the database; a session stays valid only while the API key it came from is not revoked, and
+carries that key's role as it is now."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Optional
+
+import jwt
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.adapters.store.db import utcnow
+from services.adapters.store.models import ApiKeyRow, RadarSecret
+from services.app.access import principal_of_key
+from services.domain.access import Principal
+
+SIGNING_KEY = "web-signing-key"
+USED_LINK = "used-login:"  # + the link's id: a link signs in once
+SESSION_HOURS = 12
+LINK_MINUTES = 60
+_ALGORITHM = "HS256"
+
+
+def signing_key(sessions: sessionmaker[Session]) -> str:
+    """This deployment's key for session tokens, made on first use (two API processes may race:
+    the second reads the first's)."""
+    with sessions() as session:
+        value = session.scalar(select(RadarSecret.value).where(RadarSecret.name == SIGNING_KEY))
+    if value is not None:
+        return value
+    try:
+        with sessions.begin() as session:
+            session.execute(insert(RadarSecret).values(name=SIGNING_KEY, value=secrets.token_hex(32)))
+    except IntegrityError:
+        pass
+    return signing_key(sessions)
+
+
+def sign_in_link_token(sessions: sessionmaker[Session], key_name: str) -> Optional[str]:
+    """A token for one sign-in as the holder of the key `key_name` (None when it is revoked or
+    unknown), valid for LINK_MINUTES."""
+    if _active_key(sessions, key_name) is None:
+        return None
+    now = utcnow()
+    claims = {"sub": key_name, "purpose": "sign-in", "jti": secrets.token_hex(12), "iat": now,
+              "exp": now + timedelta(minutes=LINK_MINUTES)}
+    return jwt.encode(claims, signing_key(sessions), algorithm=_ALGORITHM)
+
+
+def redeem_link(sessions: sessionmaker[Session], token: str) -> Optional[Principal]:
+    """The signer-in of a one-time link, once; None for a link used, expired, forged or of a
+    revoked key."""
+    claims = _claims(sessions, token, "sign-in")
+    if claims is None or not isinstance(claims.get("jti"), str):
+        return None
+    try:
+        with sessions.begin() as session:
+            session.execute(insert(RadarSecret).values(name=(USED_LINK + claims["jti"])[:60],
+                                                       value=utcnow().isoformat()))
+    except IntegrityError:
+        return None  # used before
+    return _principal(sessions, claims["sub"])
+
+
+def session_for_key(sessions: sessionmaker[Session], api_key: str) -> Optional[tuple[Principal, str]]:
+    """Who the API key is and a session token for them; None for a key that is not valid."""
+    who = principal_of_key(sessions, api_key.strip())
+    if who is None:
+        return None
+    return who, session_token(sessions, who.name)
+
+
+def session_token(sessions: sessionmaker[Session], key_name: str) -> str:
+    row = _active_key(sessions, key_name)
+    now = utcnow()
+    claims = {"sub": key_name, "purpose": "session", "kp": row.prefix if row else "", "iat": now,
+              "exp": now + timedelta(hours=SESSION_HOURS)}
+    return jwt.encode(claims, signing_key(sessions), algorithm=_ALGORITHM)
+
+
+def principal_of_session(sessions: sessionmaker[Session], token: str) -> Optional[Principal]:
+    """The signed-in person, while their session runs and their key is not revoked (nor made
+    again under the same name)."""
+    claims = _claims(sessions, token, "session")
+    if claims is None:
+        return None
+    row = _active_key(sessions, claims["sub"])
+    if row is None or row.prefix != claims.get("kp"):
+        return None
+    return Principal(row.name, row.role, "session")
+
+
+def _claims(sessions: sessionmaker[Session], token: str, purpose: str) -> Optional[dict]:
+    try:
+        claims = jwt.decode(token, signing_key(sessions), algorithms=[_ALGORITHM],
+                            options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+    return claims if claims.get("purpose") == purpose and isinstance(claims.get("sub"), str) else None
+
+
+def _principal(sessions: sessionmaker[Session], key_name: str) -> Optional[Principal]:
+    row = _active_key(sessions, key_name)
+    return Principal(row.name, row.role, "session") if row else None
+
+
+def _active_key(sessions: sessionmaker[Session], key_name: str):
+    with sessions() as session:
+        return session.execute(select(ApiKeyRow.name, ApiKeyRow.role, ApiKeyRow.prefix).where(
+            ApiKeyRow.name == key_name, ApiKeyRow.revoked_at.is_(None))).first()

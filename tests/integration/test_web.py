@@ -1,0 +1,163 @@
+"""The web pages through HTTP (SQLite and PostgreSQL): signing in (a one-time link, an API
+key), every page behind its role, one-click lead actions published like the API's, changes
+from another site refused, personal data escaped, errors as pages."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from services.adapters.store.models import AuditRow
+from services.api import create_app
+from services.app.access import create_key, revoke_key
+from services.app.pipeline import Pipeline
+from services.app.signin import sign_in_link_token
+from services.config import Settings
+from tests.helpers import note, position, profile_event, raw, role_spec
+
+PAGE = {"Accept": "text/html,application/xhtml+xml"}
+NAME = 'Ann <script>alert("x")</script> Lee'
+
+
+@pytest.fixture
+def site(database_url, sessions):
+    """The API app over a store with one role, one candidate and her lead; what it publishes."""
+    pipeline = Pipeline(sessions)
+    pipeline.process([raw("role-specs", role_spec("r-7", owner="lead@example.com"))])
+    pipeline.process([raw("profile-events", profile_event(
+        "p1", "c-1", "2026-11-20T10:00:00Z", name=NAME, headline="Staff engineer", location="Berlin",
+        skills=["Python", "Kafka"], positions=[position("Engineer", "Initrode", start="2020-01")]), key="c-1")])
+    pipeline.process([raw("interview-notes", note("n1", "c-1", "Strong in Kafka; check back in 2 months."),
+                          key="c-1")])
+    published = []
+
+    async def produce(topic, messages):
+        published.append((topic, messages))
+
+    app = create_app(Settings(database_url=database_url, kafka_bootstrap="127.0.0.1:1"), produce)
+    app.state.published = published
+    return app
+
+
+def signed_in(app, sessions, role: str, name: str = None) -> TestClient:
+    key = create_key(sessions, name or f"web-{role}", role)
+    client = TestClient(app, headers=PAGE)
+    answer = client.post("/login", data={"api_key": key, "next": "/"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    return client
+
+
+PAGES = ["/", "/roles/r-7", "/candidates/c-1", "/?status=all"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_without_a_session_goes_to_sign_in_and_back(site, path):
+    answer = TestClient(site, headers=PAGE).get(path, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next=")
+
+
+def test_every_page_renders_for_a_viewer_with_the_data_escaped(site, sessions):
+    client = signed_in(site, sessions, "viewer")
+    for path in PAGES:
+        answer = client.get(path)
+        assert answer.status_code == 200, (path, answer.text[:300])
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "<script>alert" not in answer.text
+        assert "default-src 'self'" in answer.headers["content-security-policy"]
+    inbox = client.get("/").text
+    assert "Ann &lt;script&gt;" in inbox and "Senior Data Engineer" in inbox and "has Kafka" in inbox
+    candidate = client.get("/candidates/c-1").text
+    assert '<mark class="skills">Kafka</mark>' in candidate and '<mark class="readiness">check back in 2 months' \
+        in candidate
+    role = client.get("/roles/r-7").text
+    assert "<svg" in role and "Funnel of Senior Data Engineer: alerts 1" in role
+
+
+def test_a_viewer_sees_no_actions_and_cannot_act(site, sessions):
+    client = signed_in(site, sessions, "viewer")
+    assert 'action="/ui/leads/' not in client.get("/").text
+    answer = client.post("/ui/leads/r-7/c-1", data={"status": "reviewed", "next": "/"})
+    assert answer.status_code == 403 and "needs the recruiter role" in answer.text
+    assert site.state.published == []
+
+
+def test_a_recruiter_acts_in_one_click_and_it_is_published_and_audited(site, sessions):
+    client = signed_in(site, sessions, "recruiter", name="maria")
+    assert 'action="/ui/leads/r-7/c-1"' in client.get("/").text
+    answer = client.post("/ui/leads/r-7/c-1", data={"status": "contacted", "next": "/"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/?sent=contacted"
+    assert "Marked <strong>contacted</strong>" in client.get(answer.headers["location"]).text
+    handed = client.post("/ui/leads/r-7/c-1", data={"status": "handed_off", "assignee": "Jo (recruiter)",
+                                                    "note": "warm, call after 5", "next": "/roles/r-7"},
+                         follow_redirects=False)
+    assert handed.headers["location"] == "/roles/r-7?sent=handed_off"
+    [(topic, [(key, first)]), (_, [(_, second)])] = site.state.published
+    assert topic == "lead-events" and key == "c-1" and first["status"] == "contacted" and first["actor"] == "maria"
+    assert second["assignee"] == "Jo (recruiter)" and second["note"] == "warm, call after 5"
+    with sessions() as session:
+        audit = session.scalars(select(AuditRow.action).where(AuditRow.actor == "maria")).all()
+    assert audit.count("lead.status") == 2 and "web.sign_in" in audit
+
+
+def test_a_change_that_is_not_valid_is_a_page_saying_why(site, sessions):
+    client = signed_in(site, sessions, "recruiter")
+    answer = client.post("/ui/leads/r-7/c-1", data={"status": "snoozed", "until": "2020-01-01", "next": "/"})
+    assert answer.status_code == 422 and "snoozed needs until after the day of the change" in answer.text
+    missing = client.post("/ui/leads/r-7/c-404", data={"status": "reviewed", "next": "/"})
+    assert missing.status_code == 422 and "no lead for role" in missing.text
+    assert site.state.published == []
+
+
+def test_a_change_from_another_site_is_refused(site, sessions):
+    client = signed_in(site, sessions, "recruiter")
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        answer = client.post("/ui/leads/r-7/c-1", data={"status": "reviewed", "next": "/"}, headers=headers)
+        assert answer.status_code == 403 and "another site" in answer.text
+    assert site.state.published == []
+
+
+def test_the_one_time_link_signs_in_once(site, sessions):
+    create_key(sessions, "radar-up-admin", "admin")
+    token = sign_in_link_token(sessions, "radar-up-admin")
+    first = TestClient(site, headers=PAGE).get(f"/login?token={token}&next=/roles/r-7", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/roles/r-7"
+    again = TestClient(site, headers=PAGE).get(f"/login?token={token}", follow_redirects=False)
+    assert again.status_code == 401 and "was used already" in again.text
+    forged = TestClient(site, headers=PAGE).get(f"/login?token={token[:-4]}abcd", follow_redirects=False)
+    assert forged.status_code == 401
+
+
+def test_a_bad_key_and_a_foreign_next_are_refused(site, sessions):
+    client = TestClient(site, headers=PAGE)
+    answer = client.post("/login", data={"api_key": "rk_not-a-key", "next": "/"})
+    assert answer.status_code == 401 and "not valid" in answer.text
+    key = create_key(sessions, "someone", "viewer")
+    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
+        moved = client.post("/login", data={"api_key": key, "next": target}, follow_redirects=False)
+        assert moved.headers["location"] == "/"
+
+
+def test_revoking_the_key_ends_its_sessions(site, sessions):
+    client = signed_in(site, sessions, "recruiter", name="leaver")
+    assert client.get("/").status_code == 200
+    revoke_key(sessions, "leaver")
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.post("/logout", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_json_clients_still_get_json(site, sessions, database_url):
+    key = create_key(sessions, "json-client", "viewer")
+    answer = TestClient(site).get("/candidates/c-1", headers={"Authorization": f"Bearer {key}"})
+    assert answer.headers["content-type"] == "application/json" and answer.json()["candidate_id"] == "c-1"
+    assert TestClient(site).get("/candidates/c-1").status_code == 401  # no page redirect for an API client
+
+
+def test_not_found_is_a_page(site, sessions):
+    client = signed_in(site, sessions, "viewer")
+    for path, says in (("/roles/nope", "no role 'nope'"), ("/candidates/nobody", "no candidate 'nobody'")):
+        answer = client.get(path)
+        assert answer.status_code == 404 and says in re.sub("&#39;", "'", answer.text)
