@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Optional
 
 from pydantic import ValidationError
@@ -9,9 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schemas import RoleSpec
 from services.adapters.store.db import utcnow
+from services.adapters.store.loaders import chunks, load_facts
 from services.adapters.store.models import RoleSpecRow
 from services.adapters.store.notifications import ensure_subscription
+from services.adapters.store.queries import candidates_for_role
 from services.app.decoding import describe_validation_error
+from services.domain.matcher import Role, evaluate
 from services.domain.notify import OWNER_ADDRESS, owner_default
 
 
@@ -63,3 +67,15 @@ def subscribe_owner(sessions: sessionmaker[Session], role_id: str, owner: Option
     if owner and OWNER_ADDRESS.match(owner):
         with sessions.begin() as session:
             ensure_subscription(session, owner_default(owner), utcnow(), "role-owner", None)
+
+
+def relevant_now(sessions: sessionmaker[Session], spec: dict[str, Any], now: datetime) -> int:
+    """How many stored candidates the spec, opened as it stands, would find relevant now: the
+    role path's own indexed search and matcher, nothing written."""
+    role = Role.from_spec(RoleSpec.model_validate({**validated_spec(spec), "status": "open"}))
+    with sessions() as session:
+        ids = candidates_for_role(session, role)
+        facts = {}
+        for part in chunks(ids):
+            facts.update(load_facts(session, part))
+    return sum(1 for candidate in facts.values() if evaluate(role, candidate, now).relevant)

@@ -119,6 +119,7 @@ def _load() -> tuple[dict[str, dict], dict[str, str]]:
 
 
 _SKILLS, _INDEX = _load()
+_LABELS = sorted((skill["name"] for skill in _SKILLS.values()), key=str.lower)
 
 
 def _lookup(text: str) -> Optional[str]:
@@ -147,6 +148,11 @@ def normalize_skill(raw: str) -> str:
 def skill_label(key: str) -> str:
     skill = _SKILLS.get(key)
     return skill["name"] if skill else key
+
+
+def skill_labels() -> list[str]:
+    """Every skill's name, sorted (the role editor suggests from them)."""
+    return _LABELS
 
 
 def skill_category(key: str) -> Optional[str]:

@@ -161,3 +161,58 @@ def test_not_found_is_a_page(site, sessions):
     for path, says in (("/roles/nope", "no role 'nope'"), ("/candidates/nobody", "no candidate 'nobody'")):
         answer = client.get(path)
         assert answer.status_code == 404 and says in re.sub("&#39;", "'", answer.text)
+
+
+JOB = """Senior Data Engineer, Lisbon
+
+About us: we sell Java tooling to banks.
+
+Requirements:
+- 5+ years building data pipelines
+- Python and Kafka
+Nice to have: Rust, dbt
+Hybrid in Lisbon, Portugal."""
+
+
+def test_the_overview_and_operations_pages(site, sessions):
+    viewer = signed_in(site, sessions, "viewer")
+    overview = viewer.get("/overview")
+    assert overview.status_code == 200
+    assert "Alerts per day" in overview.text and "Funnel across roles: alerts 1" in overview.text
+    assert viewer.get("/ops").status_code == 403  # operations: admins
+    admin = signed_in(site, sessions, "admin")
+    ops = admin.get("/ops")
+    assert ops.status_code == 200 and "Dead letters by reason" in ops.text
+    assert "no broker at 127.0.0.1:1" in ops.text  # the broker check, in words
+
+
+def test_the_editor_drafts_previews_and_saves(site, sessions):
+    assert signed_in(site, sessions, "recruiter").get("/roles/new").status_code == 403
+    admin = signed_in(site, sessions, "admin", name="lead-admin")
+    assert 'name="must_have"' in admin.get("/roles/new").text
+    drafted = admin.post("/roles/new", data={"do": "draft", "description": JOB, "role_id": "r-new"})
+    assert drafted.status_code == 200
+    assert 'value="data pipelines, python, kafka"' in drafted.text and 'value="rust, dbt"' in drafted.text
+    assert "<q>5+ years</q>" in drafted.text and 'value="5"' in drafted.text  # each value with its words
+    form = {"role_id": "r-new", "title": "Data Engineer", "status": "open", "must_have": "Python, Kafka",
+            "nice_to_have": "", "threshold": "0.5", "description": JOB}
+    preview = admin.post("/roles/new", data={**form, "do": "preview"})
+    assert preview.status_code == 200 and "1 stored candidate would be relevant now" in preview.text
+    bad = admin.post("/roles/new", data={**form, "do": "preview", "threshold": "2"})
+    assert bad.status_code == 422 and "threshold" in bad.text
+    saved = admin.post("/roles/new", data={**form, "do": "save"}, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == "/roles/r-new?saved=1"
+    [(topic, [(key, spec)])] = site.state.published
+    assert topic == "role-specs" and key == "r-new" and spec["must_have"] == ["Python", "Kafka"]
+    assert spec["threshold"] == 0.5 and spec["description"] == JOB
+    pending = admin.get("/roles/r-new?saved=1")
+    assert pending.status_code == 200 and "Saving r-new" in pending.text  # until the worker applies it
+    edit = admin.get("/roles/new?role=r-7")
+    assert 'value="Senior Data Engineer"' in edit.text
+
+
+def test_skill_suggestions(site, sessions):
+    viewer = signed_in(site, sessions, "viewer")
+    assert "Kafka" in viewer.get("/ui/skills?q=kaf").json()
+    assert viewer.get("/ui/skills?q=").json() == []
+    assert TestClient(site).get("/ui/skills?q=kaf").status_code == 401

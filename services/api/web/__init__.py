@@ -14,8 +14,10 @@ STATIC = Path(__file__).parent / "static"
 
 
 def mount(app: FastAPI) -> None:
-    from services.api.web import pages, session  # here: services.api.auth imports the session module
+    from services.api.web import dashboards, editor, pages, session
     app.include_router(session.router)
+    app.include_router(editor.router)  # /roles/new before /roles/{role_id}
     app.include_router(pages.router)
+    app.include_router(dashboards.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SignInNeeded, session.to_sign_in)

@@ -85,11 +85,13 @@ async def act_on_lead(request: Request, role_id: str, candidate_id: str, ctx: Ap
 
 
 @router.get("/roles/{role_id}", response_class=HTMLResponse)
-def role_page(request: Request, role_id: str, sent: Optional[str] = None, ctx: Api = Depends(api),
-              who: Principal = VIEWER) -> Response:
+def role_page(request: Request, role_id: str, sent: Optional[str] = None, saved: bool = False,
+              ctx: Api = Depends(api), who: Principal = VIEWER) -> Response:
     role_id = checked_id("role_id", role_id)
     with ctx.sessions() as session:
         spec = queries.stored_role(session, role_id)
+    if spec is None and saved:  # published, not applied yet: this page looks again in a moment
+        return page(request, "role_pending.html", role_id=role_id)
     if spec is None:
         raise HTTPException(404, f"no role {role_id!r}")
     leads = triage.inbox(ctx.sessions, None, role_id, None, None, 200)["leads"]
@@ -99,7 +101,7 @@ def role_page(request: Request, role_id: str, sent: Optional[str] = None, ctx: A
     numbers = funnel(ctx.sessions, role_id)
     return page(request, "role.html", spec=spec, shortlist=(shortlist(ctx.sessions, role_id, 20) or {}),
                 by_status=dict(by_status), funnel=numbers, chart=funnel_bars(numbers), sent=_sent(sent),
-                back=f"/roles/{quote(role_id)}")
+                saved=saved, back=f"/roles/{quote(role_id)}")
 
 
 def candidate_page(request: Request, context: dict[str, Any]) -> Response:
