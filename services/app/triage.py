@@ -194,6 +194,20 @@ def _latest_alerts(session: Session, pairs: list[tuple[str, str]]) -> dict[tuple
     return latest
 
 
+def people(sessions: sessionmaker[Session], candidate_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Name, headline and location of each candidate (pages show people, not ids)."""
+    with sessions() as session:
+        return _people(session, candidate_ids)
+
+
+def role_titles(sessions: sessionmaker[Session], role_ids: list[str]) -> dict[str, str]:
+    if not role_ids:
+        return {}
+    with sessions() as session:
+        rows = session.execute(select(RoleSpecRow.role_id, RoleSpecRow.spec).where(RoleSpecRow.role_id.in_(set(role_ids))))
+        return {role_id: (spec or {}).get("title") or role_id for role_id, spec in rows}
+
+
 def _people(session: Session, candidate_ids: list[str]) -> dict[str, dict[str, Any]]:
     if not candidate_ids:
         return {}

@@ -27,7 +27,7 @@ from services.domain.taxonomy import is_known_skill, normalize_skill, skill_labe
 router = APIRouter(include_in_schema=False)
 LISTS = ("must_have", "nice_to_have", "locations", "domains", "exclude_companies")
 TEXTS = ("role_id", "title", "owner", "description")
-EMPTY = {"status": "open", "threshold": "0.6", "seniority": [], "remote": False, "min_years": "",
+EMPTY = {"status": "open", "threshold": "0.6", "seniority": [], "remote": False, "min_years": "", "editing": False,
          **{name: "" for name in LISTS + TEXTS}}
 
 
@@ -39,7 +39,7 @@ def editor_page(request: Request, role: Optional[str] = Query(None, max_length=2
         with ctx.sessions() as session:
             stored = queries.stored_role(session, role)
         if stored:
-            values = _values_of(stored)
+            values = {**_values_of(stored), "editing": True}
     return _editor(request, values)
 
 
@@ -136,7 +136,7 @@ def _values_of_form(fields: dict[str, list[str]]) -> dict[str, Any]:
     values = dict(EMPTY)
     values.update({name: last.get(name, "") for name in LISTS + TEXTS + ("min_years", "threshold", "status")})
     values.update(seniority=[level for level in fields.get("seniority", []) if level in LADDER],
-                  remote=last.get("remote") == "on")
+                  remote=last.get("remote") == "on", editing=last.get("editing") == "1")
     return values
 
 

@@ -99,14 +99,17 @@ def role_page(request: Request, role_id: str, sent: Optional[str] = None, saved:
     for lead in leads:
         by_status[lead["status"]].append(lead)
     numbers = funnel(ctx.sessions, role_id)
-    return page(request, "role.html", spec=spec, shortlist=(shortlist(ctx.sessions, role_id, 20) or {}),
+    short = shortlist(ctx.sessions, role_id, 20) or {}
+    names = triage.people(ctx.sessions, [c["candidate_id"] for c in short.get("candidates", [])])
+    return page(request, "role.html", spec=spec, shortlist=short, names=names,
                 by_status=dict(by_status), funnel=numbers, chart=funnel_bars(numbers), sent=_sent(sent),
                 saved=saved, back=f"/roles/{quote(role_id)}")
 
 
 def candidate_page(request: Request, context: dict[str, Any]) -> Response:
     """`GET /candidates/{id}` asked for by a browser (services.api.routes.candidate)."""
-    return page(request, "candidate.html", c=context, view=context.get("view") or {})
+    titles = triage.role_titles(request.app.state.api.sessions, [r["role_id"] for r in context["relevant_roles"]])
+    return page(request, "candidate.html", c=context, view=context.get("view") or {}, titles=titles)
 
 
 def _by_role(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
