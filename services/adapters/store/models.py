@@ -286,7 +286,7 @@ class LeadRow(Base):
         # The inbox pages by (created_at, role_id, candidate_id), newest first, within a status or a role.
         Index("ix_leads_status_created", "status", "created_at", "role_id", "candidate_id"),
         Index("ix_leads_role_status", "role_id", "status", "created_at", "candidate_id"),
-        Index("ix_leads_created", "created_at"),
+        Index("ix_leads_created_acted", "created_at", "first_action_at"),  # the funnel's window
         Index("ix_leads_candidate", "candidate_id"),
     )
 
@@ -320,7 +320,7 @@ class AlertRow(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (
-        Index("ix_alerts_created", "created_at"),
+        Index("ix_alerts_created_type", "created_at", "type"),  # alerts per day
         Index("ix_alerts_pair", "role_id", "candidate_id", "created_at"),
     )
 
