@@ -136,7 +136,7 @@ def test_a_morning_in_the_pages(radar_up, tmp_path):
         card = wait.until(shows.presence_of_element_located((By.ID, "lead-r-7--c-1")))
         assert browser.execute_script("return window.stillThisPage") is True  # no reload: pushed
         assert "fresh" in card.get_attribute("class") and "Ana Sousa" in card.text
-        wait.until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, "article.lead")) >= 3)
+        wait.until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, "article.lead")) >= 5)
         browser.refresh()
         camera.shoot("inbox")
 
@@ -212,4 +212,12 @@ def demo_people() -> list[dict]:
         profile_event("p-3", "c-3", "2026-11-20T12:00:00Z", name="Chen Wei", headline="Senior backend engineer",
                       location="Lisbon, Portugal", skills=["Python", "Kafka", "Go"], years_experience=9,
                       positions=[position("Senior Backend Engineer", "Umbrella", start="2021-06")]),
+        # Dana learns Kafka (a new skill): her alert is the signal's
+        profile_event("p-4", "c-4", "2026-11-18T09:00:00Z", name="Dana Kim", headline="Backend engineer",
+                      location="Lisbon, Portugal", skills=["Python"], years_experience=4,
+                      positions=[position("Engineer", "Hooli", start="2023-02")]),
+        profile_event("p-5", "c-4", "2026-11-21T09:00:00Z", skills=["Python", "Kafka"]),
+        # Ana is promoted
+        profile_event("p-6", "c-1", "2026-11-23T10:00:00Z",
+                      positions=[position("Senior Data Engineer", "Northwind", start="2022-03")]),
     ]

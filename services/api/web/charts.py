@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Optional, Sequence
 
 FUNNEL_STEPS = ("alerts", "reviewed", "contacted", "replied", "handed_off", "interviewing", "hired")
-BAR_WIDTH = 300
+BAR_WIDTH = 150
 ROW = 28
 COLUMNS_HEIGHT = 120
 
@@ -35,7 +35,8 @@ def response_bars(by_signal: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 def day_columns(per_day: Sequence[tuple[date, int]]) -> list[dict[str, Any]]:
     """Vertical columns, one a day, as tall as the day's share of the busiest day."""
     top = max([1, *(count for _, count in per_day)])
-    width = 14
-    return [{"label": day.isoformat(), "value": count, "x": index * (width + 4),
+    width = 8
+    return [{"label": day.isoformat(), "value": count, "x": index * (width + 2),
              "height": round(COLUMNS_HEIGHT * count / top), "y": COLUMNS_HEIGHT - round(COLUMNS_HEIGHT * count / top),
-             "width": width, "tick": day.day == 1 or index == 0} for index, (day, count) in enumerate(per_day)]
+             "width": width, "tick": index in (0, len(per_day) - 1), "last": index == len(per_day) - 1}
+            for index, (day, count) in enumerate(per_day)]
