@@ -17,6 +17,7 @@ from services.adapters.store.models import (
     MatchState,
     Note,
     OutboxMessage,
+    ProfileSnapshot,
     RoleSpecRow,
     Signal,
 )
@@ -41,6 +42,8 @@ def candidate_context(sessions: sessionmaker[Session], candidate_id: str, timeli
         notes = session.scalars(select(Note).where(Note.candidate_id == candidate_id)
                                 .order_by(desc(Note.occurred_at)).limit(timeline_limit)).all()
         follow_ups = session.scalars(select(FollowUp).where(FollowUp.candidate_id == candidate_id)).all()
+        stated = {source: (dates or {}) for source, dates in session.execute(
+            select(ProfileSnapshot.source, ProfileSnapshot.stated_at).where(ProfileSnapshot.candidate_id == candidate_id))}
         matches = session.scalars(select(MatchState).where(MatchState.candidate_id == candidate_id,
                                                            MatchState.relevant.is_(True))).all()
         timeline = [{"at": as_utc(s.occurred_at), "kind": "signal", "type": s.type, "detail": s.detail,
@@ -51,6 +54,7 @@ def candidate_context(sessions: sessionmaker[Session], candidate_id: str, timeli
         return {
             "candidate_id": candidate_id,
             "view": (row.view or {}).get("profile"),
+            "stated": _stated(((row.view or {}).get("profile") or {}).get("sources") or {}, stated),
             "do_not_contact": row.do_not_contact,
             "skills": [{"skill": s.skill, "label": skill_label(s.skill), "origin": s.origin, "evidence": s.evidence,
                         "first_seen_at": as_utc(s.first_seen_at)} for s in skills],
@@ -61,6 +65,11 @@ def candidate_context(sessions: sessionmaker[Session], candidate_id: str, timeli
             "timeline": timeline[:timeline_limit],
             "updated_at": as_utc(row.updated_at),
         }
+
+
+def _stated(sources: dict[str, str], stated: dict[str, dict[str, str]]) -> dict[str, dict[str, Optional[str]]]:
+    """Each field of the merged profile: the source it was taken from and when that source stated it."""
+    return {field: {"source": source, "at": stated.get(source, {}).get(field)} for field, source in sources.items()}
 
 
 def shortlist(sessions: sessionmaker[Session], role_id: str, limit: int = 10) -> Optional[dict[str, Any]]:

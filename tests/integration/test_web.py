@@ -71,6 +71,7 @@ def test_every_page_renders_for_a_viewer_with_the_data_escaped(site, sessions):
     inbox = client.get("/").text
     assert "Ann &lt;script&gt;" in inbox and "Senior Data Engineer" in inbox and "has Kafka" in inbox
     candidate = client.get("/candidates/c-1").text
+    assert "Berlin <span class=\"source\">(linkedin, 2026-11-20)</span>" in candidate  # each field's source and date
     assert '<mark class="skills">Kafka</mark>' in candidate and '<mark class="readiness">check back in 2 months' \
         in candidate
     role = client.get("/roles/r-7").text
