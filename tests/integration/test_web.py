@@ -217,3 +217,18 @@ def test_skill_suggestions(site, sessions):
     assert "Kafka" in viewer.get("/ui/skills?q=kaf").json()
     assert viewer.get("/ui/skills?q=").json() == []
     assert TestClient(site).get("/ui/skills?q=kaf").status_code == 401
+
+
+def test_the_inbox_pages_back_to_older_leads(site, sessions, monkeypatch):
+    import services.api.web.pages as pages
+
+    Pipeline(sessions).process([raw("role-specs", role_spec("r-8", title="Platform Engineer"))])  # a second lead
+    monkeypatch.setattr(pages, "INBOX_SIZE", 1)
+    client = signed_in(site, sessions, "viewer")
+    first = client.get("/").text
+    older = re.search(r'href="(/\?status=new&amp;cursor=[^"]+)"', first)
+    assert older and "Platform Engineer" in first and 'data-stream="/ui/inbox/events"' in first
+    second = client.get(older.group(1).replace("&amp;", "&")).text
+    assert "Senior Data Engineer" in second and "Platform Engineer" not in second
+    assert 'data-stream=""' in second  # only the newest page is live
+    assert client.get("/?cursor=not-a-cursor").status_code == 422

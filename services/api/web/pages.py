@@ -9,7 +9,7 @@ from collections import defaultdict
 from typing import Any, AsyncIterator, Optional
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from schemas.events import LEAD_STATUSES
@@ -32,14 +32,20 @@ PUSH_EVERY_S = 2.0
 
 
 @router.get("/", response_class=HTMLResponse)
-def inbox_page(request: Request, status: str = "new", sent: Optional[str] = None, ctx: Api = Depends(api),
+def inbox_page(request: Request, status: str = "new", sent: Optional[str] = None,
+               cursor: Optional[str] = Query(None, max_length=2000), ctx: Api = Depends(api),
                who: Principal = VIEWER) -> Response:
     status = status if status in LEAD_STATUSES + ("all",) else "new"
-    leads = triage.inbox(ctx.sessions, None if status == "all" else status, None, None, None, INBOX_SIZE)["leads"]
+    try:
+        found = triage.inbox(ctx.sessions, None if status == "all" else status, None, None, cursor, INBOX_SIZE)
+    except triage.TriageError as exc:
+        raise HTTPException(422, str(exc)) from None
+    leads = found["leads"]
     newest = max((lead["created_at"] for lead in leads), default=None)
     return page(request, "inbox.html", by_role=_by_role(leads), status=status, total=len(leads),
                 newest=newest.isoformat() if newest else "", sent=_sent(sent),
-                back="/" if status == "new" else f"/?status={status}")
+                back="/" if status == "new" else f"/?status={status}", older=found["next_cursor"],
+                first_page=cursor is None)
 
 
 @router.get("/ui/inbox/events")
