@@ -2,7 +2,8 @@
 
     python benchmarks/drafter.py
 
-Must-haves and nice-to-haves are scored as micro precision/recall over (file, skill key) pairs;
+Must-haves, nice-to-haves, domains and excluded companies (case-insensitive) are scored as micro
+precision/recall over (file, value) pairs;
 seniority (as a set), min_years, locations (as a set of places, compared the way the matcher
 compares them: ``places.fold``) and remote as the share of files drafted exactly right.
 Also prints each file's misses and false positives, and the mean drafting time per description.
@@ -20,7 +21,7 @@ from services.domain import places  # noqa: E402
 from services.domain.drafter import draft_role  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden" / "job_descriptions"
-SKILL_FIELDS = ("must_have", "nice_to_have")
+SKILL_FIELDS = ("must_have", "nice_to_have", "domains", "exclude_companies")
 EXACT_FIELDS = ("seniority", "min_years", "locations", "remote")
 
 
@@ -46,7 +47,7 @@ def evaluate(golden: list[tuple[str, dict]]) -> dict:
         got, want = draft_role(entry["text"]).spec_fields(), entry["expected"]
         diff = {}
         for field in SKILL_FIELDS:
-            exp, pred = set(want[field]), set(got[field])
+            exp, pred = ({str(v).lower() for v in values} for values in (want.get(field, []), got.get(field, [])))
             counts = result["skills"][field]
             counts["tp"] += len(exp & pred)
             counts["fp"] += len(pred - exp)
@@ -81,13 +82,13 @@ def main() -> int:
     golden = load()
     result = evaluate(golden)
     print(f"golden set: {len(golden)} job descriptions ({GOLDEN.relative_to(GOLDEN.parents[2])})\n")
-    print(f"{'field':<14}{'tp':>5}{'fp':>5}{'fn':>5}{'precision':>11}{'recall':>8}")
+    print(f"{'field':<18}{'tp':>5}{'fp':>5}{'fn':>5}{'precision':>11}{'recall':>8}")
     for field, counts in result["skills"].items():
         p, r = precision_recall(counts)
-        print(f"{field:<14}{counts['tp']:>5}{counts['fp']:>5}{counts['fn']:>5}{p:>11.3f}{r:>8.3f}")
+        print(f"{field:<18}{counts['tp']:>5}{counts['fp']:>5}{counts['fn']:>5}{p:>11.3f}{r:>8.3f}")
     print()
     for field, hits in result["exact"].items():
-        print(f"{field:<14} accuracy {hits / result['files']:.3f} ({hits}/{result['files']})")
+        print(f"{field:<18} accuracy {hits / result['files']:.3f} ({hits}/{result['files']})")
     print(f"\nmean drafting time: {mean_time(golden) * 1e3:.2f} ms per description")
     for name, diff in result["diffs"]:
         print(f"\n{name}")

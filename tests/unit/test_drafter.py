@@ -66,6 +66,9 @@ def test_years(text, years):
     ("Head of Data\nYou will report to our CTO.", ["head of"]), ("Product Manager – Growth", []),
     ("We'd love to meet a Senior or Staff Research Engineer.", ["senior", "staff"]),
     ("Account Executive, Mid-Market — London", []),
+    ("We are hiring for a senior or staff role on our payments team.", ["senior", "staff"]),
+    ("Backend Engineer\nThis is a senior, staff or principal position.", ["senior", "staff", "principal"]),
+    ("Backend Engineer\nYou will lead engineers across two teams.", []),
 ])
 def test_seniority(text, levels):
     assert draft_role(text).spec_fields()["seniority"] == levels
@@ -93,6 +96,67 @@ def test_negated_skills_are_dropped(text):
     assert (must(text), nice(text)) == ([], [])
 
 
+@pytest.mark.parametrize("text", [
+    "Not required: React or any frontend work", "Not required\n- React\n- Vue.js", "No need for Kubernetes knowledge.",
+    "You don't need Go, Kafka, Flink, Spark or Terraform.", "We don't expect Python or Go.", "Not needed: GraphQL.",
+    "React or Vue.js is not required.", "Requirements\n- GraphQL is not needed",
+])
+def test_negated_requirements_give_no_skill(text):
+    assert (must(text), nice(text)) == ([], [])
+
+
+@pytest.mark.parametrize("text", ["Not required, but nice: Kafka.", "Kafka is not required, but would be a plus."])
+def test_not_required_but_nice_is_nice(text):
+    assert (must(text), nice(text)) == ([], ["kafka"])
+
+
+@pytest.mark.parametrize("text, musts, nices", [
+    ("Requirements\n- Experience building backend systems in Python", ["python"], []),
+    ("Requirements\n- 6+ years of backend experience\n- a frontend dev at heart", [], []),
+    ("Requirements\n- 5+ years of professional backend development", ["backend development"], []),
+    ("Requirements\n- Strong background in web development", ["web development"], []),
+    ("Requirements\n- Experience building data pipelines with Airflow", ["airflow"], ["data pipelines"]),
+    ("Nice to have\n- Frontend (React)", [], ["frontend development", "react"]),
+    ("Requirements\n- 3 years as a Data Engineer", ["data engineering"], []),
+])
+def test_generic_areas_are_must_haves_only_when_named_as_a_skill(text, musts, nices):
+    assert (must(text), nice(text)) == (musts, nices)
+
+
+@pytest.mark.parametrize("text, domains", [
+    ("About us\nWe are a Berlin fintech.", ["fintech"]), ("We're a healthtech startup.", ["healthtech"]),
+    ("Experience in e-commerce or FinTech is a plus.", ["e-commerce", "fintech"]),
+    ("Nice to have: experience in payments or banking", ["payments", "banking"]),
+    ("Knowledge of the insurance industry", ["insurance"]), ("Alpenstrom is an energy retailer.", ["energy"]),
+    ("We build B2B SaaS for salons.", ["saas"]), ("No fintech experience needed.", []),
+    ("You will improve our payments API and our energy usage.", []),
+])
+def test_domains(text, domains):
+    assert draft_role(text).spec_fields()["domains"] == domains
+
+
+@pytest.mark.parametrize("text, companies", [
+    ("Please note: we will not consider candidates currently at Initech.", ["Initech"]),
+    ("No candidates from Acme, please.", ["Acme"]),
+    ("We will not consider applicants from Acme Health, Initech or Globex.", ["Acme Health", "Initech", "Globex"]),
+    ("We don't hire from Initech (non-solicit).", ["Initech"]),
+    ("We won't consider candidates without a recognised accounting qualification.", []),
+    ("No experience with Kafka needed.", []),
+])
+def test_excluded_companies(text, companies):
+    assert draft_role(text).spec_fields()["exclude_companies"] == companies
+
+
+def test_the_audit_text():
+    text = ("Backend Engineer\n\nWe build backend systems for a fintech. This is a senior or staff role.\n\n"
+            "Requirements\n- Building backend systems in Go\n- PostgreSQL\n\n"
+            "Not required: React or any frontend work\n\nWe will not consider candidates currently at Initech.")
+    fields = draft_role(text).spec_fields()
+    assert (fields["must_have"], fields["nice_to_have"]) == (["go", "postgresql"], [])
+    assert (fields["seniority"], fields["domains"], fields["exclude_companies"]) == (
+        ["senior", "staff"], ["fintech"], ["Initech"])
+
+
 def test_skills_in_the_company_blurb_are_not_requirements():
     text = ("About us\nOur platform runs on Go, Kafka and PostgreSQL.\n\nWe use Terraform everywhere.\n\n"
             "Requirements\n- Python\n- Solid SQL (we use PostgreSQL)")
@@ -114,7 +178,7 @@ def test_a_skill_is_never_both_and_must_wins():
 def test_every_drafted_value_carries_its_words_and_where_they_are():
     text = json.loads((GOLDEN / "01_backend_fintech.json").read_text(encoding="utf-8"))["text"]
     draft = draft_role(text)
-    drafted = [*draft.must_have, *draft.nice_to_have, *draft.seniority, *draft.locations,
+    drafted = [*draft.must_have, *draft.nice_to_have, *draft.seniority, *draft.locations, *draft.domains,
                draft.min_years, draft.remote, draft.title]
     assert all(d is not None for d in drafted)
     for d in drafted:
@@ -126,7 +190,8 @@ def test_every_drafted_value_carries_its_words_and_where_they_are():
 def test_spec_fields_of_an_empty_text():
     assert draft_role("") == Draft([], [], [], None, [], None, None)
     assert draft_role("").spec_fields() == {"must_have": [], "nice_to_have": [], "seniority": [], "min_years": None,
-                                            "locations": [], "remote": False, "title": None}
+                                            "locations": [], "remote": False, "title": None, "domains": [],
+                                            "exclude_companies": []}
 
 
 # --- the golden set ---------------------------------------------------------------------
@@ -155,7 +220,8 @@ def test_the_golden_set_is_big_and_well_formed():
     entries = golden()
     assert len(entries) >= 32
     for entry in entries:
-        assert set(entry["expected"]) == {"must_have", "nice_to_have", "seniority", "min_years", "locations", "remote"}
+        assert set(entry["expected"]) == {"must_have", "nice_to_have", "seniority", "min_years", "locations", "remote",
+                                          "domains", "exclude_companies"}
 
 
 def test_golden_must_haves():
@@ -166,6 +232,12 @@ def test_golden_must_haves():
 def test_golden_nice_to_haves():
     precision, recall = precision_recall("nice_to_have")
     assert precision >= 0.75 and recall >= 0.75, (precision, recall)
+
+
+def test_golden_domains_and_exclusions():
+    for field, (least_p, least_r) in {"domains": (0.9, 0.7), "exclude_companies": (0.9, 0.9)}.items():
+        precision, recall = precision_recall(field)
+        assert precision >= least_p and recall >= least_r, (field, precision, recall)
 
 
 @pytest.mark.parametrize("field", ["seniority", "min_years", "locations", "remote"])
