@@ -167,7 +167,8 @@ class Settings:
             worker_metrics_port=_number(env, "RADAR_WORKER_METRICS_PORT", None, int),
             stall_after_s=_number(env, "RADAR_STALL_AFTER_S", cls.stall_after_s, float),
             relay_lease_s=_number(env, "RADAR_RELAY_LEASE_S", cls.relay_lease_s, float),
-            public_url=env.get("RADAR_PUBLIC_URL", cls.public_url),
+            public_url=env.get("RADAR_PUBLIC_URL") or  # links in notifications: this API unless told otherwise
+            f"http://127.0.0.1:{_number(env, 'RADAR_API_PORT', cls.api_port, int)}",
             smtp_host=env.get("RADAR_SMTP_HOST") or None,
             smtp_port=_number(env, "RADAR_SMTP_PORT", cls.smtp_port, int),
             smtp_user=env.get("RADAR_SMTP_USER") or None,

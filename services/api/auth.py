@@ -59,6 +59,8 @@ def requires(role: str):
             raise HTTPException(401, "credentials needed: Authorization: Bearer <API key or token>"
                                 if bearer(request) is None else "credentials not valid (unknown, revoked or expired)",
                                 headers={"WWW-Authenticate": "Bearer"})
+        if who is not None:
+            request.state.principal = who  # a page saying no still shows who is signed in
         if not who.may(role):
             raise HTTPException(403, f"this needs the {role} role; {who.name} is a {who.role}")
         request.state.principal = who

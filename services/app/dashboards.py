@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas.events import as_utc
 from schemas.topics import Topics
 from services.adapters.store.heartbeats import worker_health
-from services.adapters.store.models import AlertRow, OutboxMessage, Signal
+from services.adapters.store.models import (
+    AlertRow,
+    OutboxMessage,
+    SchedulerLease,
+    SchedulerRun,
+    Signal,
+    SubscriptionRow,
+)
 from services.adapters.store.notifications import delivery_stats
 from services.app.dead_letters import list_dead_letters
 from services.app.funnel import funnel
@@ -47,8 +54,15 @@ def operations(sessions: sessionmaker[Session], topics: Topics, stall_after_s: f
         oldest = session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.sent_at.is_(None)))
         deliveries = delivery_stats(session)
         workers = worker_health(session, stall_after_s)
+        lease = session.execute(select(SchedulerLease.holder, SchedulerLease.expires_at)).first()
+        runs = session.execute(select(SchedulerRun.job, SchedulerRun.updated_at).order_by(SchedulerRun.job)).all()
+        email = session.scalar(select(func.count()).select_from(SubscriptionRow).where(
+            SubscriptionRow.channel == "email")) or 0
     return {"outbox_backlog": backlog, "outbox_oldest": as_utc(oldest), "deliveries": deliveries,
-            "workers": workers, "dead_letters_by_reason": _by_reason(letters), "dead_letters_latest": letters[:10],
+            "workers": workers, "email_subscriptions": email,
+            "scheduler": {"holder": lease.holder if lease else None,
+                          "lease_until": as_utc(lease.expires_at) if lease else None,
+                          "runs": [(job, as_utc(at)) for job, at in runs]}, "dead_letters_by_reason": _by_reason(letters), "dead_letters_latest": letters[:10],
             "dead_letters_read": len(letters)}
 
 

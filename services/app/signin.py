@@ -5,11 +5,11 @@ carries that key's role as it is now."""
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 import jwt
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,7 @@ from services.domain.access import Principal
 
 SIGNING_KEY = "web-signing-key"
 USED_LINK = "used-login:"  # + the link's id: a link signs in once
+ENDED = "signed-out:"  # + a session's id: signed out before it expired
 SESSION_HOURS = 12
 LINK_MINUTES = 60
 _ALGORITHM = "HS256"
@@ -78,7 +79,7 @@ def session_token(sessions: sessionmaker[Session], key_name: str) -> str:
     row = _active_key(sessions, key_name)
     now = utcnow()
     claims = {"sub": key_name, "purpose": "session", "kp": row.prefix if row else "", "iat": now,
-              "exp": now + timedelta(hours=SESSION_HOURS)}
+              "jti": secrets.token_hex(12), "exp": now + timedelta(hours=SESSION_HOURS)}
     return jwt.encode(claims, signing_key(sessions), algorithm=_ALGORITHM)
 
 
@@ -89,9 +90,31 @@ def principal_of_session(sessions: sessionmaker[Session], token: str) -> Optiona
     if claims is None:
         return None
     row = _active_key(sessions, claims["sub"])
-    if row is None or row.prefix != claims.get("kp"):
+    if row is None or row.prefix != claims.get("kp") or _ended(sessions, claims.get("jti")):
         return None
     return Principal(row.name, row.role, "session")
+
+
+def end_session(sessions: sessionmaker[Session], token: str) -> None:
+    """Signing out: the session's token is refused from now on, even if a copy of the cookie
+    is kept (remembered until it would have expired anyway; older such marks are dropped)."""
+    claims = _claims(sessions, token, "session")
+    if claims is None or not isinstance(claims.get("jti"), str):
+        return
+    now = utcnow()
+    with sessions.begin() as session:
+        session.execute(delete(RadarSecret).where(RadarSecret.name.like(ENDED + "%"),
+                                                  RadarSecret.value < now.isoformat()))
+        if session.get(RadarSecret, ENDED + claims["jti"]) is None:
+            expires = datetime.fromtimestamp(claims["exp"], timezone.utc)
+            session.add(RadarSecret(name=ENDED + claims["jti"], value=expires.isoformat()))
+
+
+def _ended(sessions: sessionmaker[Session], jti: Optional[str]) -> bool:
+    if not isinstance(jti, str):
+        return True  # every session this service gives out has one
+    with sessions() as session:
+        return session.get(RadarSecret, ENDED + jti) is not None
 
 
 def _claims(sessions: sessionmaker[Session], token: str, purpose: str) -> Optional[dict]:

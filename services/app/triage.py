@@ -75,30 +75,51 @@ def lead_event(sessions: sessionmaker[Session], role_id: str, candidate_id: str,
 # -- reading ---------------------------------------------------------------------------
 
 def inbox(sessions: sessionmaker[Session], status: Optional[str] = "new", role_id: Optional[str] = None,
-          owner: Optional[str] = None, cursor: Optional[str] = None, limit: int = 50) -> dict[str, Any]:
-    """Leads, newest first (by their first alert), each with the latest alert's reasons."""
+          owner: Optional[str] = None, cursor: Optional[str] = None, limit: int = 50,
+          candidate_id: Optional[str] = None, after: Optional[str] = None) -> dict[str, Any]:
+    """Leads, newest first (by their first alert), each with the latest alert's reasons; from
+    `cursor` on, older ones. With `after` (a cursor), the leads that came after it instead,
+    oldest first: what a live page has not shown yet (`next_cursor` then says where it is up to)."""
     query = select(LeadRow, RoleSpecRow.spec, RoleSpecRow.owner).join(
         RoleSpecRow, RoleSpecRow.role_id == LeadRow.role_id)
-    if status:
-        query = query.where(LeadRow.status == status)
-    if role_id:
-        query = query.where(LeadRow.role_id == role_id)
-    if owner:
-        query = query.where(RoleSpecRow.owner == owner)
-    if cursor:
-        at, last_role, last_candidate = _decode(cursor)
-        query = query.where(tuple_(LeadRow.created_at, LeadRow.role_id, LeadRow.candidate_id)
-                            < tuple_(at, last_role, last_candidate))
-    query = query.order_by(desc(LeadRow.created_at), desc(LeadRow.role_id), desc(LeadRow.candidate_id)).limit(limit)
+    for column, value in ((LeadRow.status, status), (LeadRow.role_id, role_id), (RoleSpecRow.owner, owner),
+                          (LeadRow.candidate_id, candidate_id)):
+        if value:
+            query = query.where(column == value)
+    position = tuple_(LeadRow.created_at, LeadRow.role_id, LeadRow.candidate_id)
+    if after:
+        query = query.where(position > tuple_(*_decode(after))).order_by(
+            LeadRow.created_at, LeadRow.role_id, LeadRow.candidate_id)
+    else:
+        if cursor:
+            query = query.where(position < tuple_(*_decode(cursor)))
+        query = query.order_by(desc(LeadRow.created_at), desc(LeadRow.role_id), desc(LeadRow.candidate_id))
     with sessions() as session:
-        rows = session.execute(query).all()
+        rows = session.execute(query.limit(limit)).all()
         alerts = _latest_alerts(session, [(lead.role_id, lead.candidate_id) for lead, _, _ in rows])
         people = _people(session, [lead.candidate_id for lead, _, _ in rows])
     items = [{**lead_view(lead), "role_title": (spec or {}).get("title"), "role_owner": role_owner,
               **people.get(lead.candidate_id, {}), "alert": alerts.get((lead.role_id, lead.candidate_id))}
              for lead, spec, role_owner in rows]
-    last = rows[-1][0] if len(rows) == limit else None
-    return {"leads": items, "next_cursor": _encode(last.created_at, last.role_id, last.candidate_id) if last else None}
+    last = rows[-1][0] if rows and (after or len(rows) == limit) else None
+    return {"leads": items, "next_cursor": position_of(last) if last else (after or None)}
+
+
+def position_of(lead: Any) -> str:
+    """A lead's place in the inbox's order, as a cursor (a LeadRow or a lead's view)."""
+    get = lead.get if isinstance(lead, dict) else lambda name: getattr(lead, name)
+    return _encode(get("created_at"), get("role_id"), get("candidate_id"))
+
+
+def lead_counts(sessions: sessionmaker[Session], role_ids: list[str], status: Optional[str]) -> dict[str, int]:
+    """How many leads each of these roles has (in `status`, or in all)."""
+    if not role_ids:
+        return {}
+    query = select(LeadRow.role_id, func.count()).where(LeadRow.role_id.in_(set(role_ids)))
+    if status:
+        query = query.where(LeadRow.status == status)
+    with sessions() as session:
+        return dict(session.execute(query.group_by(LeadRow.role_id)).all())
 
 
 def lead_view(lead: LeadRow) -> dict[str, Any]:

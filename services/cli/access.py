@@ -1,4 +1,4 @@
-"""`radar apikey create|list|revoke`."""
+"""`radar apikey create|list|revoke|signin-link`."""
 from __future__ import annotations
 
 import json
@@ -16,9 +16,22 @@ def register(command) -> None:
     create.add_argument("--name", required=True, help="who or what uses it (stays taken after a revoke)")
     create.set_defaults(handler=cmd_create)
     actions.add_parser("list", help="the keys, without the keys").set_defaults(handler=cmd_list)
+    link = actions.add_parser("signin-link", help="a one-time link to the web pages as a key's holder (an hour)")
+    link.add_argument("name", nargs="?", default="radar-up-admin", help="the key's name (default: radar up's admin)")
+    link.set_defaults(handler=cmd_signin_link)
     revoke = actions.add_parser("revoke", help="a key stops working at once")
     revoke.add_argument("name")
     revoke.set_defaults(handler=cmd_revoke)
+
+
+def cmd_signin_link(args, settings: Settings) -> int:
+    from services.app.signin import sign_in_link_token
+
+    token = sign_in_link_token(sessions_for(settings), args.name)
+    if token is None:
+        raise ValueError(f"no key named {args.name!r} is in use (unknown or revoked); see `radar apikey list`")
+    print(f"{settings.public_url.rstrip('/')}/login?token={token}")
+    return 0
 
 
 def cmd_create(args, settings: Settings) -> int:

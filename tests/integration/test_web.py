@@ -107,7 +107,7 @@ def test_a_recruiter_acts_in_one_click_and_it_is_published_and_audited(site, ses
 def test_a_change_that_is_not_valid_is_a_page_saying_why(site, sessions):
     client = signed_in(site, sessions, "recruiter")
     answer = client.post("/ui/leads/r-7/c-1", data={"status": "snoozed", "until": "2020-01-01", "next": "/"})
-    assert answer.status_code == 422 and "snoozed needs until after the day of the change" in answer.text
+    assert answer.status_code == 422 and "Pick a snooze date after today." in answer.text
     missing = client.post("/ui/leads/r-7/c-404", data={"status": "reviewed", "next": "/"})
     assert missing.status_code == 422 and "no lead for role" in missing.text
     assert site.state.published == []
@@ -193,7 +193,9 @@ def test_the_editor_drafts_previews_and_saves(site, sessions):
     assert 'name="must_have"' in admin.get("/roles/new").text
     drafted = admin.post("/roles/new", data={"do": "draft", "description": JOB, "role_id": "r-new"})
     assert drafted.status_code == 200
-    assert 'value="data pipelines, python, kafka"' in drafted.text and 'value="rust, dbt"' in drafted.text
+    must, nice = (re.search(f'name="{name}" value="([^"]*)"', drafted.text).group(1).split(", ")
+                  for name in ("must_have", "nice_to_have"))
+    assert {"Python", "Kafka"} <= set(must) and {"Rust", "dbt"} <= set(nice)  # as people write them
     assert "<q>5+ years</q>" in drafted.text and 'value="5"' in drafted.text  # each value with its words
     form = {"role_id": "r-new", "title": "Data Engineer", "status": "open", "must_have": "Python, Kafka",
             "nice_to_have": "", "threshold": "0.5", "description": JOB}
@@ -202,12 +204,16 @@ def test_the_editor_drafts_previews_and_saves(site, sessions):
     bad = admin.post("/roles/new", data={**form, "do": "preview", "threshold": "2"})
     assert bad.status_code == 422 and "threshold" in bad.text
     saved = admin.post("/roles/new", data={**form, "do": "save"}, follow_redirects=False)
-    assert saved.status_code == 303 and saved.headers["location"] == "/roles/r-new?saved=1"
     [(topic, [(key, spec)])] = site.state.published
+    assert saved.status_code == 303 and saved.headers["location"] == f"/roles/r-new?saved={spec['event_id']}"
     assert topic == "role-specs" and key == "r-new" and spec["must_have"] == ["Python", "Kafka"]
     assert spec["threshold"] == 0.5 and spec["description"] == JOB
-    pending = admin.get("/roles/r-new?saved=1")
+    pending = admin.get(saved.headers["location"])
     assert pending.status_code == 200 and "Saving r-new" in pending.text  # until the worker applies it
+    Pipeline(sessions).process([raw("role-specs", spec, key="r-new")])  # the worker applies it
+    assert "Saved." in admin.get(saved.headers["location"]).text
+    edited = admin.post("/roles/new", data={**form, "title": "Data Engineer II", "do": "save"}, follow_redirects=False)
+    assert "Saving r-new" in admin.get(edited.headers["location"]).text  # the old version is not shown as saved
     edit = admin.get("/roles/new?role=r-7")
     assert 'value="Senior Data Engineer"' in edit.text
 
@@ -232,3 +238,45 @@ def test_the_inbox_pages_back_to_older_leads(site, sessions, monkeypatch):
     assert "Senior Data Engineer" in second and "Platform Engineer" not in second
     assert 'data-stream=""' in second  # only the newest page is live
     assert client.get("/?cursor=not-a-cursor").status_code == 422
+
+
+def test_signing_out_ends_the_session_even_for_a_kept_cookie(site, sessions):
+    client = signed_in(site, sessions, "admin", name="careful")
+    kept = client.cookies.get("radar_session")
+    assert client.get("/ops").status_code == 200
+    assert client.post("/logout", follow_redirects=False).status_code == 303
+    replay = TestClient(site, headers=PAGE, cookies={"radar_session": kept})
+    assert replay.get("/ops", follow_redirects=False).status_code == 303  # back to sign in
+
+
+def test_a_page_asked_for_without_a_session_comes_back_with_its_query(site):
+    answer = TestClient(site, headers=PAGE).get("/candidates/c-1?role=r-7", follow_redirects=False)
+    assert answer.headers["location"] == "/login?next=/candidates/c-1%3Frole%3Dr-7"
+
+
+def test_a_lead_shows_why_it_is_where_it_is_and_only_the_moves_it_can_make(site, sessions):
+    pipeline = Pipeline(sessions)
+    pipeline.process([raw("lead-events", {"event_id": "l1", "role_id": "r-7", "candidate_id": "c-1",
+                                          "status": "not_a_fit", "reason": "wrong_level", "note": "junior for now",
+                                          "actor": "maria", "occurred_at": "2026-11-22T10:00:00Z"}, key="c-1")])
+    client = signed_in(site, sessions, "recruiter")
+    card = client.get("/?status=not_a_fit").text
+    assert "Not a fit: wrong level." in card and "junior for now" in card
+    assert "aria-label=\"Contacted" not in card and "aria-label=\"Reviewed" in card  # no move it cannot make
+    candidate = client.get("/candidates/c-1?role=r-7").text
+    assert 'class="focus"' in candidate and "for <a href=\"/roles/r-7\">Senior Data Engineer</a>" in candidate
+
+
+def test_a_role_id_with_spaces_is_refused_with_a_suggestion(site, sessions):
+    admin = signed_in(site, sessions, "admin")
+    answer = admin.post("/roles/new", data={"do": "save", "role_id": "r platform streaming", "title": "X"})
+    assert answer.status_code == 422 and "no spaces or other blanks, e.g. &#39;r-platform-streaming&#39;" in answer.text
+    assert site.state.published == []
+    years = admin.post("/roles/new", data={"do": "preview", "role_id": "r-x", "title": "X", "min_years": "abc"})
+    assert years.status_code == 422 and "schema validation failed" not in years.text and "min_years" in years.text
+
+
+def test_a_refused_page_still_shows_who_is_signed_in(site, sessions):
+    viewer = signed_in(site, sessions, "viewer", name="vera")
+    refused = viewer.get("/ops")
+    assert refused.status_code == 403 and "vera · viewer" in refused.text and "Sign out" in refused.text

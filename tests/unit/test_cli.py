@@ -158,3 +158,17 @@ def test_no_broker_is_one_line_saying_where_and_what_to_do(argv, tmp_path):
     assert done.stderr.splitlines() == [f"radar: error: no Kafka broker answers at {closed} (RADAR_KAFKA_BOOTSTRAP): "
                                         "start `radar up` or `radar kafka up`, or set RADAR_KAFKA_BOOTSTRAP (and "
                                         "RADAR_KAFKA_SECURITY_PROTOCOL) to yours"]
+
+
+def test_a_signin_link_for_a_key_in_use(capsys, tmp_path, monkeypatch):
+    from services.adapters.store.db import upgrade
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RADAR_API_PORT", "18080")
+    upgrade(f"sqlite:///{tmp_path / 'radar.db'}")
+    assert main(["apikey", "create", "--name", "maria", "--role", "recruiter"]) == 0
+    capsys.readouterr()
+    assert main(["apikey", "signin-link", "maria"]) == 0
+    assert capsys.readouterr().out.startswith("http://127.0.0.1:18080/login?token=")  # this API's own port
+    assert main(["apikey", "signin-link", "nobody"]) == 2
+    assert "no key named 'nobody' is in use" in capsys.readouterr().err

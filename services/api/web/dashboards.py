@@ -17,6 +17,7 @@ from services.app.dashboards import DAYS, operations, overview
 from services.domain.access import Principal
 
 router = APIRouter(include_in_schema=False)
+OPS_REFRESH_S = 15
 
 
 @router.get("/overview", response_class=HTMLResponse)
@@ -35,7 +36,11 @@ async def operations_page(request: Request, ctx: Api = Depends(api), who: Princi
     ready, checks = await readiness({"database": database_check(ctx.engine), "broker": broker_check(ctx.settings)})
     lag, lag_problem = await _lag(ctx)
     oldest = store["outbox_oldest"]
+    stalled = [worker["worker_id"] for worker in store["workers"] if worker["problem"]]
+    ready = ready and bool(store["workers"]) and not stalled  # the pipeline, not only this API process
+    mail_waits = store["email_subscriptions"] > 0 and not ctx.settings.smtp_host
     return page(request, "ops.html", store=store, checks=checks, ready=ready, lag=lag, lag_problem=lag_problem,
+                mail_waits=mail_waits, refresh_s=OPS_REFRESH_S, now=utcnow(),
                 outbox_age_s=None if oldest is None else max(0, (utcnow() - oldest).total_seconds()),
                 reasons=hbars(store["dead_letters_by_reason"]))
 

@@ -5,6 +5,7 @@ many stored candidates would be relevant now, and saves by publishing to `role-s
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Optional
 from urllib.parse import parse_qs, quote
 
@@ -22,7 +23,7 @@ from services.app.role_admin import RoleAdminError, relevant_now, role_change_me
 from services.domain.access import Principal
 from services.domain.drafter import Draft, draft_role
 from services.domain.ladder import LADDER
-from services.domain.taxonomy import is_known_skill, normalize_skill, skill_labels
+from services.domain.taxonomy import is_known_skill, normalize_skill, skill_label, skill_labels
 
 router = APIRouter(include_in_schema=False)
 LISTS = ("must_have", "nice_to_have", "locations", "domains", "exclude_companies")
@@ -54,9 +55,10 @@ async def editor_action(request: Request, ctx: Api = Depends(api), who: Principa
     if action == "save":
         return await _save(request, ctx, who, values, spec)
     try:
+        _checked_id(spec)
         count = await asyncio.to_thread(relevant_now, ctx.sessions, spec, utcnow())
     except RoleAdminError as exc:
-        return _editor(request, values, 422, problem=str(exc))
+        return _editor(request, values, 422, problem=_plain(exc))
     return _editor(request, values, relevant=count)
 
 
@@ -72,12 +74,26 @@ def skills(q: str = Query("", max_length=100), who: Principal = VIEWER) -> JSONR
 
 async def _save(request: Request, ctx: Api, who: Principal, values: dict[str, Any], spec: dict[str, Any]) -> Response:
     try:
-        key, value = role_change_messages(ctx.sessions, "put", spec.get("role_id"), spec)
+        key, value = role_change_messages(ctx.sessions, "put", _checked_id(spec), spec)
     except RoleAdminError as exc:
-        return _editor(request, values, 422, problem=str(exc))
+        return _editor(request, values, 422, problem=_plain(exc))
     await ctx.send(LOGICAL.role_specs, [(key, value)])
     record(ctx.sessions, who, "role.put", key, {"event_id": value["event_id"], "from": "web"})
-    return RedirectResponse(f"/roles/{quote(key)}?saved=1", status_code=303, headers=SECURITY_HEADERS)
+    return RedirectResponse(f"/roles/{quote(key)}?saved={quote(value['event_id'])}", status_code=303,
+                            headers=SECURITY_HEADERS)
+
+
+def _checked_id(spec: dict[str, Any]) -> Optional[str]:
+    """A role id typed here goes into addresses and links: no blanks in it."""
+    role_id = spec.get("role_id")
+    if role_id and re.search(r"\s", role_id):
+        suggestion = re.sub(r"\s+", "-", role_id.strip())
+        raise RoleAdminError(f"Role id: no spaces or other blanks, e.g. {suggestion!r}")
+    return role_id
+
+
+def _plain(exc: Exception) -> str:
+    return str(exc).removeprefix("schema validation failed: ")
 
 
 def _drafted(request: Request, values: dict[str, Any]) -> Response:
@@ -86,8 +102,10 @@ def _drafted(request: Request, values: dict[str, Any]) -> Response:
         return _editor(request, values, 422, problem="Paste a job description first, then draft.")
     draft = draft_role(text)
     drafted = draft.spec_fields()
-    for name in ("must_have", "nice_to_have", "locations"):
-        values[name] = ", ".join(drafted[name])
+    for name in ("must_have", "nice_to_have"):
+        values[name] = ", ".join(skill_label(key) for key in drafted[name])  # as people write them
+    for name in ("locations", "domains", "exclude_companies"):
+        values[name] = ", ".join(drafted.get(name) or []) or values[name]
     values["seniority"] = drafted["seniority"]
     values["min_years"] = "" if drafted["min_years"] is None else f"{drafted['min_years']:g}"
     values["remote"] = drafted["remote"]
@@ -98,10 +116,12 @@ def _drafted(request: Request, values: dict[str, Any]) -> Response:
 def _evidence(draft: Draft) -> list[dict[str, str]]:
     """Each drafted value with the words it came from, for the user to check."""
     rows = []
-    for field in ("title", "must_have", "nice_to_have", "seniority", "min_years", "locations", "remote"):
-        found = getattr(draft, field)
+    for field in ("title", "must_have", "nice_to_have", "seniority", "min_years", "locations", "remote", "domains",
+                  "exclude_companies"):
+        found = getattr(draft, field, None)
         for item in found if isinstance(found, list) else ([found] if found else []):
-            rows.append({"field": field.replace("_", " "), "value": _shown(item.value), "words": item.words})
+            value = skill_label(item.value) if field in ("must_have", "nice_to_have") else _shown(item.value)
+            rows.append({"field": field.replace("_", " "), "value": value, "words": item.words})
     return rows
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Optional
 from urllib.parse import quote
 
@@ -15,10 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from schemas.events import LEAD_STATUSES
 from schemas.topics import LOGICAL
 from services.adapters.store import queries
+from services.adapters.store.db import utcnow
 from services.api.auth import RECRUITER, VIEWER
 from services.api.deps import Api, api, checked_id
 from services.api.web.charts import funnel_bars
-from services.api.web.render import SECURITY_HEADERS, fragment, page
+from services.api.web.render import SECURITY_HEADERS, dom_id, fragment, page
 from services.api.web.session import form, safe_next
 from services.app import triage
 from services.app.access import record
@@ -29,6 +31,9 @@ from services.domain.access import Principal
 router = APIRouter(include_in_schema=False)
 INBOX_SIZE = 100
 PUSH_EVERY_S = 2.0
+PUSH_BATCH = 50
+FROM_THE_START = triage.position_of({"created_at": datetime(1970, 1, 1, tzinfo=timezone.utc), "role_id": "",
+                                     "candidate_id": ""})
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -36,38 +41,47 @@ def inbox_page(request: Request, status: str = "new", sent: Optional[str] = None
                cursor: Optional[str] = Query(None, max_length=2000), ctx: Api = Depends(api),
                who: Principal = VIEWER) -> Response:
     status = status if status in LEAD_STATUSES + ("all",) else "new"
+    wanted = None if status == "all" else status
     try:
-        found = triage.inbox(ctx.sessions, None if status == "all" else status, None, None, cursor, INBOX_SIZE)
+        found = triage.inbox(ctx.sessions, wanted, None, None, cursor, INBOX_SIZE)
     except triage.TriageError as exc:
         raise HTTPException(422, str(exc)) from None
     leads = found["leads"]
-    newest = max((lead["created_at"] for lead in leads), default=None)
-    return page(request, "inbox.html", by_role=_by_role(leads), status=status, total=len(leads),
-                newest=newest.isoformat() if newest else "", sent=_sent(sent),
+    groups = _by_role(leads)
+    totals = triage.lead_counts(ctx.sessions, [group["role_id"] for group in groups], wanted)
+    return page(request, "inbox.html", by_role=groups, totals=totals, status=status, sent=_sent(sent),
+                newest=triage.position_of(leads[0]) if leads and cursor is None else FROM_THE_START,
                 back="/" if status == "new" else f"/?status={status}", older=found["next_cursor"],
                 first_page=cursor is None)
 
 
 @router.get("/ui/inbox/events")
-async def inbox_events(request: Request, since: str = "", ctx: Api = Depends(api),
-                       who: Principal = VIEWER) -> StreamingResponse:
-    """Server-sent events: each new lead as the card the inbox shows, as it arrives."""
+async def inbox_events(request: Request, since: str = Query(FROM_THE_START, max_length=2000),
+                       ctx: Api = Depends(api), who: Principal = VIEWER) -> StreamingResponse:
+    """Server-sent events: every new lead after `since` (a cursor), as the card the inbox shows,
+    in the order they came; none is skipped, however many come at once."""
+    try:
+        triage.inbox(ctx.sessions, "new", limit=1, after=since)
+    except triage.TriageError as exc:
+        raise HTTPException(422, str(exc)) from None
     return StreamingResponse(_new_leads(request, ctx, since, who), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 async def _new_leads(request: Request, ctx: Api, since: str, who: Principal) -> AsyncIterator[str]:
-    seen_up_to = since
+    after = since
     yield "retry: 3000\n\n"
     while not await request.is_disconnected():
-        leads = await asyncio.to_thread(triage.inbox, ctx.sessions, "new", None, None, None, 20)
-        fresh = [lead for lead in leads["leads"] if lead["created_at"].isoformat() > seen_up_to]
-        for lead in reversed(fresh):  # oldest first: each goes on top
-            html = fragment("lead_card.html", lead=lead, who=who, back="/")
-            yield f"event: lead\ndata: {json.dumps({'role_id': lead['role_id'], 'html': html})}\n\n"
-            seen_up_to = max(seen_up_to, lead["created_at"].isoformat())
-        yield ": still here\n\n"
-        await asyncio.sleep(PUSH_EVERY_S)
+        found = await asyncio.to_thread(triage.inbox, ctx.sessions, "new", None, None, None, PUSH_BATCH, None, after)
+        for lead in found["leads"]:
+            html = fragment("lead_card.html", lead=lead, who=who, back="/", today=utcnow().date())
+            data = {"group": "role-" + dom_id(lead["role_id"]), "role_url": f"/roles/{quote(lead['role_id'])}",
+                    "role_title": lead.get("role_title") or lead["role_id"], "html": html}
+            yield f"event: lead\ndata: {json.dumps(data)}\n\n"
+        after = found["next_cursor"] or after
+        if len(found["leads"]) < PUSH_BATCH:  # caught up: look again in a moment
+            yield ": still here\n\n"
+            await asyncio.sleep(PUSH_EVERY_S)
 
 
 @router.post("/ui/leads/{role_id}/{candidate_id}")
@@ -82,7 +96,7 @@ async def act_on_lead(request: Request, role_id: str, candidate_id: str, ctx: Ap
         event = triage.lead_event(ctx.sessions, role_id, candidate_id, change, who.name)
     except triage.TriageError as exc:
         return page(request, "problem.html", 409 if isinstance(exc, triage.NotAllowed) else 422,
-                    title="That change was not made", problem=str(exc), back=back)
+                    title="That change was not made", problem=_in_words(str(exc)), back=back)
     await ctx.send(LOGICAL.lead_events, [(candidate_id, event)])
     record(ctx.sessions, who, "lead.status", f"{role_id}/{candidate_id}",
            {"status": event["status"], "event_id": event["event_id"]})
@@ -91,12 +105,15 @@ async def act_on_lead(request: Request, role_id: str, candidate_id: str, ctx: Ap
 
 
 @router.get("/roles/{role_id}", response_class=HTMLResponse)
-def role_page(request: Request, role_id: str, sent: Optional[str] = None, saved: bool = False,
-              ctx: Api = Depends(api), who: Principal = VIEWER) -> Response:
+def role_page(request: Request, role_id: str, sent: Optional[str] = None,
+              saved: Optional[str] = Query(None, max_length=200), ctx: Api = Depends(api),
+              who: Principal = VIEWER) -> Response:
+    """`saved` is the event id of a change just published: until the worker has applied that
+    very version, the page says so and looks again in a moment."""
     role_id = checked_id("role_id", role_id)
     with ctx.sessions() as session:
         spec = queries.stored_role(session, role_id)
-    if spec is None and saved:  # published, not applied yet: this page looks again in a moment
+    if saved and (spec is None or spec.get("event_id") != saved):
         return page(request, "role_pending.html", role_id=role_id)
     if spec is None:
         raise HTTPException(404, f"no role {role_id!r}")
@@ -114,8 +131,25 @@ def role_page(request: Request, role_id: str, sent: Optional[str] = None, saved:
 
 def candidate_page(request: Request, context: dict[str, Any]) -> Response:
     """`GET /candidates/{id}` asked for by a browser (services.api.routes.candidate)."""
-    titles = triage.role_titles(request.app.state.api.sessions, [r["role_id"] for r in context["relevant_roles"]])
-    return page(request, "candidate.html", c=context, view=context.get("view") or {}, titles=titles)
+    sessions = request.app.state.api.sessions
+    titles = triage.role_titles(sessions, [r["role_id"] for r in context["relevant_roles"]])
+    focus = request.query_params.get("role")  # the role a notification's link is about: its lead first
+    leads = triage.inbox(sessions, None, None, None, None, 50, candidate_id=context["candidate_id"])["leads"]
+    leads.sort(key=lambda lead: lead["role_id"] != focus)
+    back = f"/candidates/{quote(context['candidate_id'])}" + (f"?role={quote(focus)}" if focus else "")
+    return page(request, "candidate.html", c=context, view=context.get("view") or {}, titles=titles, leads=leads,
+                focus=focus, back=back)
+
+
+# The lead event's rules, as a person at the page reads them (the API keeps the field names).
+_PAGE_WORDS = {"snoozed needs until after the day of the change": "Pick a snooze date after today.",
+               "snoozed needs until": "Pick a date to snooze until.",
+               "handed_off needs an assignee": "Say who the lead is handed to.",
+               "not_a_fit needs a reason": "Pick the reason it is not a fit."}
+
+
+def _in_words(problem: str) -> str:
+    return next((words for rule, words in _PAGE_WORDS.items() if rule in problem), problem)
 
 
 def _by_role(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Templates: autoescaped Jinja2, with a few filters for times, scores and statuses."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -11,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from schemas.events import LEAD_STATUSES, NOT_A_FIT_REASONS
+from services.domain.leads import transition_problem
 
 _ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                    autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
@@ -56,16 +58,35 @@ def signal_words(item: dict[str, Any]) -> str:
     detail = item.get("detail") or {}
     if item.get("type") == "promotion":
         return f"promotion: {detail.get('from_title')} → {detail.get('to_title')} at {detail.get('company')}"
+    if item.get("type") == "new_skill":
+        return f"new skill: {detail.get('said') or detail.get('skill')}"
     said = ", ".join(f"{words(key)} {value}" for key, value in detail.items() if value not in (None, "", []))
     return f"{words(item.get('type'))}: {said}" if said else words(item.get("type"))
 
 
-_ENV.filters.update(when=when, percent=percent, words=words, highlight=highlight, signal_words=signal_words)
+def dom_id(*parts: str) -> str:
+    """An HTML id from ids that may hold anything: letters, digits, '-' and '_' kept, the rest '_'."""
+    return "--".join(re.sub(r"[^A-Za-z0-9_-]", "_", str(part)) for part in parts)
+
+
+def can_move(current: str, wanted: str) -> bool:
+    """A lead in `current` may be moved to `wanted` (a button is offered)."""
+    return wanted != current and transition_problem(current, wanted) is None
+
+
+def number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+_ENV.filters.update(when=when, percent=percent, words=words, highlight=highlight, signal_words=signal_words,
+                    dom_id=dom_id, number=number)
+_ENV.globals.update(can_move=can_move, dom_id=dom_id, one_day=timedelta(days=1))
 _ENV.globals.update(statuses=LEAD_STATUSES, reasons=NOT_A_FIT_REASONS)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     who = getattr(request.state, "principal", None)
+    context.setdefault("today", datetime.now(timezone.utc).date())
     html = _ENV.get_template(template).render(request=request, who=who, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 

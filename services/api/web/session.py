@@ -12,13 +12,14 @@ from services.api.auth import COOKIE, SignInNeeded
 from services.api.deps import Api, api
 from services.api.web.render import SECURITY_HEADERS, page
 from services.app.access import record
-from services.app.signin import SESSION_HOURS, redeem_link, session_for_key, session_token
+from services.app.signin import SESSION_HOURS, end_session, redeem_link, session_for_key, session_token
 
 router = APIRouter(include_in_schema=False)
 
 
 async def to_sign_in(request: Request, exc: SignInNeeded) -> Response:
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
 
 def safe_next(target: Optional[str]) -> str:
@@ -50,14 +51,17 @@ async def sign_in_with_key(request: Request, ctx: Api = Depends(api)) -> Respons
     if found is None:
         return page(request, "login.html", 401, next=target,
                     error="That API key is not valid (unknown or revoked). Ask an admin for one: "
-                          "`radar apikey create NAME --role viewer|recruiter|admin`.")
+                          "`radar apikey create --name YOUR-NAME --role viewer` (or recruiter, admin).")
     who, token = found
     record(ctx.sessions, who, "web.sign_in", who.name, {"with": "api-key"})
     return signed_in(target, token, request)
 
 
 @router.post("/logout")
-def sign_out() -> Response:
+def sign_out(request: Request, ctx: Api = Depends(api)) -> Response:
+    token = request.cookies.get(COOKIE)
+    if token:
+        end_session(ctx.sessions, token)
     answer = RedirectResponse("/login", status_code=303, headers=SECURITY_HEADERS)
     answer.delete_cookie(COOKIE, path="/")
     return answer

@@ -14,8 +14,26 @@
     card.classList.add("fresh");
     var empty = document.getElementById("empty");
     if (empty) empty.remove();
-    live.insertBefore(card, live.firstChild);
+    groupOf(lead).querySelector("h2").insertAdjacentElement("afterend", card);
   });
+
+  // The role's section (the new ones go on top, under the filter), made when it has none yet.
+  function groupOf(lead) {
+    var group = document.getElementById(lead.group);
+    if (!group) {
+      group = document.createElement("section");
+      group.className = "role-group";
+      group.id = lead.group;
+      var heading = document.createElement("h2");
+      var link = document.createElement("a");
+      link.href = lead.role_url;
+      link.textContent = lead.role_title;
+      heading.appendChild(link);
+      group.appendChild(heading);
+      live.insertAdjacentElement("afterend", group);
+    }
+    return group;
+  }
 })();
 
 // Skill suggestions for comma-separated skill fields: the part after the last comma is
