@@ -280,3 +280,36 @@ def test_a_refused_page_still_shows_who_is_signed_in(site, sessions):
     viewer = signed_in(site, sessions, "viewer", name="vera")
     refused = viewer.get("/ops")
     assert refused.status_code == 403 and "vera · viewer" in refused.text and "Sign out" in refused.text
+
+
+def test_the_live_inbox_sends_every_new_lead_however_many_come_at_once(site, sessions, monkeypatch):
+    import asyncio
+    import json as json_module
+
+    import services.api.web.pages as pages
+    from services.domain.access import Principal
+
+    shown = pages.triage.position_of(pages.triage.inbox(sessions, "new", limit=1)["leads"][0])
+    Pipeline(sessions).process([raw("profile-events", profile_event(
+        f"p-many-{n}", f"c-many-{n:02d}", "2026-11-20T10:00:00Z", name=f"Person {n}", skills=["Python", "Kafka"],
+        positions=[position("Engineer", "Initrode", start="2020-01")]), key=f"c-many-{n:02d}") for n in range(60)])
+
+    class Browser:  # stays until it has been sent three rounds
+        rounds = 0
+
+        async def is_disconnected(self):
+            self.rounds += 1
+            return self.rounds > 3
+
+    async def collect():
+        sent = []
+        async for chunk in pages._new_leads(Browser(), site.state.api, shown, Principal("v", "viewer", "session")):
+            if chunk.startswith("event: lead"):
+                sent.append(json_module.loads(chunk.split("data: ", 1)[1]))
+        return sent
+
+    monkeypatch.setattr(pages, "PUSH_EVERY_S", 0.01)
+    sent = asyncio.run(collect())
+    names = [re.search(r"Person \d+", item["html"]).group(0) for item in sent]
+    assert sorted(names) == sorted(f"Person {n}" for n in range(60))  # all of them, once each
+    assert {item["group"] for item in sent} == {"role-r-7"}
