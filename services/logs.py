@@ -70,14 +70,27 @@ class RepeatFilter(logging.Filter):
         return True
 
 
+class ExpectedAtStart(logging.Filter):
+    """The Kafka client says "error" when a consumer group's coordinator is not elected yet,
+    which is every first start of a group: a warning (still said, and repeated if it lasts)."""
+
+    PASSING = ("CoordinatorNotAvailable",)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.ERROR and record.name.startswith("aiokafka") and any(
+                word in record.getMessage() for word in self.PASSING):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def stdlib_logging_config(level: str = "INFO") -> dict:
     """A logging.config dictionary: the root logger writes JSON lines to stderr."""
     return {
         "version": 1, "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
-        "filters": {"repeats": {"()": RepeatFilter}},
+        "filters": {"repeats": {"()": RepeatFilter}, "expected": {"()": ExpectedAtStart}},
         "handlers": {"default": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                                 "formatter": "json", "level": level, "filters": ["repeats"]}},
+                                 "formatter": "json", "level": level, "filters": ["expected", "repeats"]}},
         "root": {"level": level, "handlers": ["default"]},
     }
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from services.adapters.kafka.local_broker import free_port
-from tests.e2e.test_radar_up import http_get, wait_for
+from tests.e2e.test_radar_up import http_get, stop_radar_up, wait_for
 from tests.helpers import note, position, profile_event, role_spec
 from tests.integration.kafka_helpers import Deployment
 
@@ -93,12 +92,7 @@ def radar_up(kafka_bootstrap, tmp_path):
         link = next(line.strip() for line in log_path.read_text().splitlines() if "/login?token=" in line)
         yield deployment, f"http://127.0.0.1:{port}", link
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            up.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            up.kill()
-        log.close()
+        stop_radar_up(up, log)
 
 
 def test_a_morning_in_the_pages(radar_up, tmp_path):

@@ -44,6 +44,16 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def stop_radar_up(up: subprocess.Popen, log) -> None:
+    """Ctrl-C, as a user stops it; killed if it has not stopped within a minute."""
+    up.send_signal(signal.SIGINT)
+    try:
+        up.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        up.kill()
+    log.close()
+
+
 def test_radar_up_end_to_end(tmp_path):
     kafka_port, api_port = free_port(), free_port()
     bootstrap = f"127.0.0.1:{kafka_port}"
@@ -77,12 +87,7 @@ def test_radar_up_end_to_end(tmp_path):
         status, body = http_get(f"http://127.0.0.1:{api_port}/roles/r-7/shortlist", key)
         assert json.loads(body)["candidates"][0]["candidate_id"] == "c-1"
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            up.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            up.kill()
-        log.close()
+        stop_radar_up(up, log)
         # the broker `radar up` started keeps its files for the next `up`; this one was the test's
         shutil.rmtree(LocalKafka(Settings.from_env().kafka_home, port=kafka_port).dir, ignore_errors=True)
     assert up.returncode == 0, (tmp_path / "up.log").read_text()[-2000:]

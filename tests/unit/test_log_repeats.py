@@ -35,3 +35,12 @@ def test_what_it_remembers_is_bounded():
     for n in range(25):
         assert repeats.filter(record(f"line {n}"))
     assert len(repeats.seen) <= 10
+
+
+def test_a_group_coordinator_not_elected_yet_is_a_warning():
+    from services.logs import ExpectedAtStart
+
+    line = record("Group Coordinator Request failed: [Error 15] CoordinatorNotAvailableError")
+    assert ExpectedAtStart().filter(line) and line.levelname == "WARNING" and line.levelno == logging.WARNING
+    other = record("Unable connect to kafka:9092")
+    assert ExpectedAtStart().filter(other) and other.levelname == "ERROR"
