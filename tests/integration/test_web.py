@@ -313,3 +313,11 @@ def test_the_live_inbox_sends_every_new_lead_however_many_come_at_once(site, ses
     names = [re.search(r"Person \d+", item["html"]).group(0) for item in sent]
     assert sorted(names) == sorted(f"Person {n}" for n in range(60))  # all of them, once each
     assert {item["group"] for item in sent} == {"role-r-7"}
+
+
+def test_the_cookie_is_secure_behind_a_proxy_that_ends_tls(sessions, database_url):
+    app = create_app(Settings(database_url=database_url, kafka_bootstrap="127.0.0.1:1",
+                              public_url="https://radar.example.com"))
+    key = create_key(sessions, "behind-proxy", "viewer")
+    answer = TestClient(app, headers=PAGE).post("/login", data={"api_key": key}, follow_redirects=False)
+    assert "Secure" in answer.headers["set-cookie"]

@@ -69,8 +69,10 @@ def sign_out(request: Request, ctx: Api = Depends(api)) -> Response:
 
 def signed_in(target: str, token: str, request: Request) -> Response:
     answer = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+    # Secure over HTTPS, also behind a proxy that ends TLS (RADAR_PUBLIC_URL says https)
+    https = request.url.scheme == "https" or request.app.state.api.settings.public_url.startswith("https://")
     answer.set_cookie(COOKIE, token, max_age=SESSION_HOURS * 3600, path="/", httponly=True, samesite="strict",
-                      secure=request.url.scheme == "https")
+                      secure=https)
     return answer
 
 
