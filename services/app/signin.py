@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Optional
 
 import jwt
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.adapters.store.db import utcnow
+from services.adapters.store.kept_secrets import kept_secret
 from services.adapters.store.models import ApiKeyRow, RadarSecret
 from services.app.access import principal_of_key
 from services.domain.access import Principal
@@ -26,19 +28,12 @@ LINK_MINUTES = 60
 _ALGORITHM = "HS256"
 
 
+@lru_cache(maxsize=16)
 def signing_key(sessions: sessionmaker[Session]) -> str:
-    """This deployment's key for session tokens, made on first use (two API processes may race:
-    the second reads the first's)."""
-    with sessions() as session:
-        value = session.scalar(select(RadarSecret.value).where(RadarSecret.name == SIGNING_KEY))
-    if value is not None:
-        return value
-    try:
-        with sessions.begin() as session:
-            session.execute(insert(RadarSecret).values(name=SIGNING_KEY, value=secrets.token_hex(32)))
-    except IntegrityError:
-        pass
-    return signing_key(sessions)
+    """This deployment's key for session tokens, made on first use; it never changes, so each
+    process reads it once (not on every page)."""
+    with sessions.begin() as session:
+        return kept_secret(session, SIGNING_KEY)
 
 
 def sign_in_link_token(sessions: sessionmaker[Session], key_name: str) -> Optional[str]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 from datetime import datetime
 from typing import Iterable, Optional
 
-from sqlalchemy import String, cast, delete, insert, or_, select, update
+from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from schemas.events import id_digest
+from services.adapters.store.kept_secrets import kept_secret
 from services.adapters.store.loaders import chunks
 from services.adapters.store.models import (
     AlertRow,
@@ -36,7 +36,6 @@ from services.adapters.store.models import (
     OutboxMessage,
     ProcessedEvent,
     ProfileSnapshot,
-    RadarSecret,
     Signal,
 )
 
@@ -48,12 +47,7 @@ SALT_NAME = "erasure-salt"
 
 def salt(session: Session) -> str:
     """This deployment's salt, made once (it never leaves the database)."""
-    value = session.scalar(select(RadarSecret.value).where(RadarSecret.name == SALT_NAME))
-    if value is None:
-        value = secrets.token_hex(32)
-        session.execute(insert(RadarSecret).values(name=SALT_NAME, value=value))
-        session.flush()
-    return value
+    return kept_secret(session, SALT_NAME)
 
 
 def id_hash(session: Session, candidate_id: str, secret: Optional[str] = None) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from schemas.events import as_utc
+from services.adapters.store.kept_secrets import insert_ignoring
 from services.adapters.store.models import DeliveryRow, DigestItem, SubscriptionRow
 from services.domain.notify import Digest, QuietHours, Subscription
 
@@ -70,7 +70,7 @@ def same_subscription(session: Session, subscription: Subscription) -> Optional[
 def ensure_subscription(session: Session, subscription: Subscription, now: datetime, origin: str,
                         role_id: Optional[str]) -> bool:
     """Insert unless a row with its id exists (even a removed one); True when inserted."""
-    statement = _insert_ignoring(session, _subs, to_row(subscription, origin, role_id, now), ["id"])
+    statement = insert_ignoring(session, _subs, to_row(subscription, origin, role_id, now), ["id"])
     return bool(session.execute(statement).rowcount)
 
 
@@ -124,7 +124,7 @@ def plan(session: Session, rows: list[dict[str, Any]], claim_up_to: int = 0,
     for row in rows:
         claim = len(claimed) < claim_up_to and row["kind"] == "instant" and row["next_attempt_at"] <= row["created_at"]
         values = {**row, "claimed_until": claimed_until} if claim else row
-        statement = _insert_ignoring(session, _deliveries, values, ["subscription_id", "key"])
+        statement = insert_ignoring(session, _deliveries, values, ["subscription_id", "key"])
         inserted = session.execute(statement.returning(_deliveries.c.id)).scalar()
         if inserted is None:
             continue
@@ -137,7 +137,7 @@ def plan(session: Session, rows: list[dict[str, Any]], claim_up_to: int = 0,
 
 def add_digest_items(session: Session, items: list[dict[str, Any]]) -> None:
     for item in items:
-        session.execute(_insert_ignoring(session, _items, item, ["subscription_id", "key"]))
+        session.execute(insert_ignoring(session, _items, item, ["subscription_id", "key"]))
 
 
 def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> list[Job]:
@@ -206,7 +206,4 @@ def delivery_stats(session: Session) -> dict[str, Any]:
     return {"by_status": counts, "oldest_pending": as_utc(oldest), "retrying": retrying}
 
 
-def _insert_ignoring(session: Session, table, row: dict[str, Any], keys: Iterable[str]):
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).values(**row).on_conflict_do_nothing(index_elements=list(keys))
 
