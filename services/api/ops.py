@@ -17,6 +17,7 @@ from services.adapters.probes import broker_check, database_check, readiness
 from services.adapters.store.heartbeats import worker_health
 from services.adapters.store.models import Candidate, MatchState, OutboxMessage, RoleSpecRow
 from services.adapters.store.notifications import delivery_stats
+from services.adapters.store.outbox import unsent
 from services.api.auth import ADMIN, metrics_allowed
 from services.api.deps import Api, Text, api
 from services.app.access import audit_log
@@ -35,8 +36,7 @@ class StoreCollector:
 
     def collect(self):
         with self.sessions() as session:
-            backlog = session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) or 0
-            oldest = session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.sent_at.is_(None)))
+            backlog, oldest = unsent(session)
             by_topic = session.execute(select(OutboxMessage.topic, func.count()).group_by(OutboxMessage.topic)).all()
             candidates = session.scalar(select(func.count()).select_from(Candidate)) or 0
             roles = session.execute(select(RoleSpecRow.status, func.count()).group_by(RoleSpecRow.status)).all()
@@ -44,7 +44,7 @@ class StoreCollector:
             workers = worker_health(session, self.stall_after_s)
             deliveries = delivery_stats(session)
         yield GaugeMetricFamily("radar_outbox_backlog", "Outbox messages not yet published to Kafka", value=backlog)
-        age = 0.0 if oldest is None else max(0.0, time.time() - as_utc(oldest).timestamp())
+        age = 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
         yield GaugeMetricFamily("radar_outbox_oldest_unsent_seconds", "Age of the oldest unpublished message", value=age)
         family = GaugeMetricFamily("radar_outbox_messages", "Outbox messages kept, by topic", labels=["topic"])
         for topic, count in by_topic:

@@ -14,13 +14,13 @@ from schemas.topics import Topics
 from services.adapters.store.heartbeats import worker_health
 from services.adapters.store.models import (
     AlertRow,
-    OutboxMessage,
     SchedulerLease,
     SchedulerRun,
     Signal,
     SubscriptionRow,
 )
 from services.adapters.store.notifications import delivery_stats
+from services.adapters.store.outbox import unsent
 from services.app.dead_letters import list_dead_letters
 from services.app.funnel import funnel
 
@@ -50,15 +50,14 @@ def operations(sessions: sessionmaker[Session], topics: Topics, stall_after_s: f
     """The store's side of the pipeline's health (the broker's lag is read by the caller)."""
     letters = list_dead_letters(sessions, topics, limit=DEAD_LETTERS_READ)
     with sessions() as session:
-        backlog = session.scalar(select(func.count()).where(OutboxMessage.sent_at.is_(None))) or 0
-        oldest = session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.sent_at.is_(None)))
+        backlog, oldest = unsent(session)
         deliveries = delivery_stats(session)
         workers = worker_health(session, stall_after_s)
         lease = session.execute(select(SchedulerLease.holder, SchedulerLease.expires_at)).first()
         runs = session.execute(select(SchedulerRun.job, SchedulerRun.updated_at).order_by(SchedulerRun.job)).all()
         email = session.scalar(select(func.count()).select_from(SubscriptionRow).where(
             SubscriptionRow.channel == "email")) or 0
-    return {"outbox_backlog": backlog, "outbox_oldest": as_utc(oldest), "deliveries": deliveries,
+    return {"outbox_backlog": backlog, "outbox_oldest": oldest, "deliveries": deliveries,
             "workers": workers, "email_subscriptions": email,
             "scheduler": {"holder": lease.holder if lease else None,
                           "lease_until": as_utc(lease.expires_at) if lease else None,

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from schemas.events import as_utc
 from services.adapters.store.db import utcnow
 from services.adapters.store.models import OutboxMessage
 from services.config import TOPICS
@@ -116,3 +117,10 @@ def prune_sent(sessions: sessionmaker[Session], keep_days: int = 14) -> int:
             and_(OutboxMessage.sent_at.is_not(None), OutboxMessage.sent_at < utcnow() - timedelta(days=keep_days),
                  OutboxMessage.topic != TOPICS.dead_letters)))
         return result.rowcount or 0
+
+
+def unsent(session: Session) -> tuple[int, Optional[datetime]]:
+    """How many messages wait to be published, and when the oldest of them was written."""
+    waiting = OutboxMessage.sent_at.is_(None)
+    count = session.scalar(select(func.count()).where(waiting)) or 0
+    return count, as_utc(session.scalar(select(func.min(OutboxMessage.created_at)).where(waiting)))
