@@ -102,13 +102,18 @@ def inbox(sessions: sessionmaker[Session], status: Optional[str] = "new", role_i
               **people.get(lead.candidate_id, {}), "alert": alerts.get((lead.role_id, lead.candidate_id))}
              for lead, spec, role_owner in rows]
     last = rows[-1][0] if rows and (after or len(rows) == limit) else None
-    return {"leads": items, "next_cursor": position_of(last) if last else (after or None)}
+    return {"leads": items, "next_cursor": position_of(last.created_at, last.role_id, last.candidate_id) if last
+            else (after or None)}
 
 
-def position_of(lead: Any) -> str:
-    """A lead's place in the inbox's order, as a cursor (a LeadRow or a lead's view)."""
-    get = lead.get if isinstance(lead, dict) else lambda name: getattr(lead, name)
-    return _encode(get("created_at"), get("role_id"), get("candidate_id"))
+def position_of(created_at: datetime, role_id: str, candidate_id: str) -> str:
+    """A lead's place in the inbox's order, as a cursor."""
+    return _encode(created_at, role_id, candidate_id)
+
+
+def check_cursor(cursor: str) -> None:
+    """A TriageError unless the cursor is one this API gave out."""
+    _decode(cursor)
 
 
 def lead_counts(sessions: sessionmaker[Session], role_ids: list[str], status: Optional[str]) -> dict[str, int]:

@@ -289,7 +289,7 @@ def test_the_live_inbox_sends_every_new_lead_however_many_come_at_once(site, ses
     import services.api.web.pages as pages
     from services.domain.access import Principal
 
-    shown = pages.triage.position_of(pages.triage.inbox(sessions, "new", limit=1)["leads"][0])
+    shown = pages._position(pages.triage.inbox(sessions, "new", limit=1)["leads"][0])
     Pipeline(sessions).process([raw("profile-events", profile_event(
         f"p-many-{n}", f"c-many-{n:02d}", "2026-11-20T10:00:00Z", name=f"Person {n}", skills=["Python", "Kafka"],
         positions=[position("Engineer", "Initrode", start="2020-01")]), key=f"c-many-{n:02d}") for n in range(60)])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any, Optional
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -18,6 +18,7 @@ from services.adapters.store.db import utcnow
 from services.api.auth import ADMIN, VIEWER
 from services.api.deps import Api, api
 from services.api.web.render import SECURITY_HEADERS, page
+from services.api.web.session import form_lists
 from services.app.access import record
 from services.app.role_admin import RoleAdminError, relevant_now, role_change_messages
 from services.domain.access import Principal
@@ -46,7 +47,7 @@ def editor_page(request: Request, role: Optional[str] = Query(None, max_length=2
 
 @router.post("/roles/new", response_class=HTMLResponse)
 async def editor_action(request: Request, ctx: Api = Depends(api), who: Principal = ADMIN) -> Response:
-    fields = parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
+    fields = await form_lists(request)
     values = _values_of_form(fields)
     action = (fields.get("do") or ["preview"])[-1]
     if action == "draft":

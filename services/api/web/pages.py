@@ -32,8 +32,7 @@ router = APIRouter(include_in_schema=False)
 INBOX_SIZE = 100
 PUSH_EVERY_S = 2.0
 PUSH_BATCH = 50
-FROM_THE_START = triage.position_of({"created_at": datetime(1970, 1, 1, tzinfo=timezone.utc), "role_id": "",
-                                     "candidate_id": ""})
+FROM_THE_START = triage.position_of(datetime(1970, 1, 1, tzinfo=timezone.utc), "", "")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -50,7 +49,7 @@ def inbox_page(request: Request, status: str = "new", sent: Optional[str] = None
     groups = _by_role(leads)
     totals = triage.lead_counts(ctx.sessions, [group["role_id"] for group in groups], wanted)
     return page(request, "inbox.html", by_role=groups, totals=totals, status=status, sent=_sent(sent),
-                newest=triage.position_of(leads[0]) if leads and cursor is None else FROM_THE_START,
+                newest=_position(leads[0]) if leads and cursor is None else FROM_THE_START,
                 back="/" if status == "new" else f"/?status={status}", older=found["next_cursor"],
                 first_page=cursor is None)
 
@@ -61,7 +60,7 @@ async def inbox_events(request: Request, since: str = Query(FROM_THE_START, max_
     """Server-sent events: every new lead after `since` (a cursor), as the card the inbox shows,
     in the order they came; none is skipped, however many come at once."""
     try:
-        triage.inbox(ctx.sessions, "new", limit=1, after=since)
+        triage.check_cursor(since)
     except triage.TriageError as exc:
         raise HTTPException(422, str(exc)) from None
     return StreamingResponse(_new_leads(request, ctx, since, who), media_type="text/event-stream",
@@ -150,6 +149,10 @@ _PAGE_WORDS = {"snoozed needs until after the day of the change": "Pick a snooze
 
 def _in_words(problem: str) -> str:
     return next((words for rule, words in _PAGE_WORDS.items() if rule in problem), problem)
+
+
+def _position(lead: dict[str, Any]) -> str:
+    return triage.position_of(lead["created_at"], lead["role_id"], lead["candidate_id"])
 
 
 def _by_role(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:

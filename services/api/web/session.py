@@ -78,5 +78,9 @@ def signed_in(target: str, token: str, request: Request) -> Response:
 
 async def form(request: Request) -> dict[str, str]:
     """An urlencoded form: the last value of each field, stripped."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return {name: values[-1].strip() for name, values in parse_qs(body, keep_blank_values=True).items()}
+    return {name: values[-1].strip() for name, values in (await form_lists(request)).items()}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """An urlencoded form: every value of each field (checkboxes of one name), as sent."""
+    return parse_qs((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
