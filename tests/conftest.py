@@ -2,38 +2,19 @@
 for integration tests, one real Kafka broker per test session on free ports."""
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from services.adapters.store.db import make_engine, make_session_factory, upgrade
-
-POSTGRES_ADMIN_URL = os.environ.get("RADAR_TEST_POSTGRES_URL")
+from services.adapters.store.db import make_engine, make_session_factory
+from tests.databases import migrated_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
     """A fresh, migrated database of each kind."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'radar.db'}"
-        upgrade(url)
+    with migrated_database(request.param, tmp_path) as url:
         yield url
-        return
-    if not POSTGRES_ADMIN_URL:
-        pytest.skip("PostgreSQL not configured: set RADAR_TEST_POSTGRES_URL (CI does)")
-    name = f"radar_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture

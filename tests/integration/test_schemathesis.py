@@ -7,8 +7,6 @@ open are ones the route takes about half the time.
 
 Each operation is its own pytest test, run with `@given` over schemathesis's strategies
 rather than its pytest plugin (whose tests all get one node id under pytest 9.2)."""
-import os
-import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -16,15 +14,15 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode, checks
-from sqlalchemy import create_engine, text
 
-from services.adapters.store.db import make_engine, make_session_factory, upgrade
+from services.adapters.store.db import make_engine, make_session_factory
 from services.adapters.store.models import DeliveryRow
 from services.api import create_app
 from services.api.app import PROBES
 from services.app.pipeline import Pipeline
 from services.app.subscriptions import SubscriptionIn, subscribe
 from services.config import Settings
+from tests.databases import migrated_database
 from tests.helpers import bearer, position, profile_event, raw, role_spec
 
 pytestmark = pytest.mark.integration
@@ -90,24 +88,8 @@ def seed(sessions) -> dict[str, object]:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database(request, tmp_path_factory):
     """A migrated database of each kind for the module (tests/conftest.py makes one per test)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'radar.db'}"
-        upgrade(url)
+    with migrated_database(request.param, tmp_path_factory.mktemp("schemathesis")) as url:
         yield url
-        return
-    admin_url = os.environ.get("RADAR_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip("PostgreSQL not configured: set RADAR_TEST_POSTGRES_URL (CI does)")
-    name = f"radar_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="module")
