@@ -11,11 +11,12 @@ from schemas import Profile, ProfileEvent
 from schemas.topics import LOGICAL
 from services.adapters.store.db import utcnow
 from services.api.auth import ADMIN, RECRUITER, VIEWER, wants_page
+from services.api.changes import publish_role_change
 from services.api.deps import Api, api, checked_id, errors
 from services.api.web.pages import candidate_page
 from services.app.access import record, record_erasure
 from services.app.read_models import candidate_context, candidate_known, recent_alerts, shortlist
-from services.app.role_admin import RoleAdminError, RoleNotFound, role_change_messages
+from services.app.role_admin import RoleAdminError, RoleNotFound
 from services.domain.access import Principal
 
 router = APIRouter()
@@ -118,11 +119,9 @@ async def delete_role(role_id: str, ctx: Api = Depends(api), who: Principal = AD
 
 async def _role_action(ctx: Api, who: Principal, action: str, role_id: str, spec=None) -> dict[str, Any]:
     try:
-        key, value = role_change_messages(ctx.sessions, action, role_id, spec)
+        key, _ = await publish_role_change(ctx, who, action, role_id, spec)
     except RoleNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     except RoleAdminError as exc:
         raise HTTPException(422, str(exc)) from None
-    await ctx.send(LOGICAL.role_specs, [(key, value)])
-    record(ctx.sessions, who, f"role.{action}", key, {"event_id": (value or {}).get("event_id")})
     return {"accepted": True, "role_id": key, "action": action}

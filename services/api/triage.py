@@ -10,12 +10,11 @@ from pydantic import BaseModel
 from sqlalchemy import desc, func, select
 
 from schemas.events import LEAD_STATUSES, as_utc
-from schemas.topics import LOGICAL
 from services.adapters.store.models import HeldBackRow
 from services.api.auth import RECRUITER, VIEWER
+from services.api.changes import publish_lead_change
 from services.api.deps import Api, Text, api, checked_id, errors
 from services.app import triage
-from services.app.access import record
 from services.app.funnel import funnel as funnel_of
 from services.domain.access import Principal
 
@@ -36,17 +35,14 @@ class LeadChangeAccepted(BaseModel):
 async def change_status(role_id: str, candidate_id: str, body: dict[str, Any] = Body(...),
                         ctx: Api = Depends(api), who: Principal = RECRUITER) -> dict[str, Any]:
     role_id, candidate_id = checked_id("role_id", role_id), checked_id("candidate_id", candidate_id)
-    try:  # the actor is who is asking, whatever the body says
-        event = triage.lead_event(ctx.sessions, role_id, candidate_id, body, who.name)
+    try:
+        event = await publish_lead_change(ctx, who, role_id, candidate_id, body)
     except triage.NoSuchLead as exc:
         raise HTTPException(404, str(exc)) from None
     except triage.NotAllowed as exc:
         raise HTTPException(409, str(exc)) from None
     except triage.TriageError as exc:
         raise HTTPException(422, str(exc)) from None
-    await ctx.send(LOGICAL.lead_events, [(candidate_id, event)])
-    record(ctx.sessions, who, "lead.status", f"{role_id}/{candidate_id}", {"status": event["status"],
-                                                                          "event_id": event["event_id"]})
     return {"accepted": True, "event_id": event["event_id"], "status": event["status"]}
 
 

@@ -12,15 +12,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from schemas.topics import LOGICAL
 from services.adapters.store import queries
 from services.adapters.store.db import utcnow
 from services.api.auth import ADMIN, VIEWER
+from services.api.changes import publish_role_change
 from services.api.deps import Api, api
 from services.api.web.render import SECURITY_HEADERS, page
 from services.api.web.session import form_lists
-from services.app.access import record
-from services.app.role_admin import RoleAdminError, relevant_now, role_change_messages
+from services.app.role_admin import RoleAdminError, relevant_now
 from services.domain.access import Principal
 from services.domain.drafter import Draft, draft_role
 from services.domain.ladder import LADDER
@@ -75,11 +74,9 @@ def skills(q: str = Query("", max_length=100), who: Principal = VIEWER) -> JSONR
 
 async def _save(request: Request, ctx: Api, who: Principal, values: dict[str, Any], spec: dict[str, Any]) -> Response:
     try:
-        key, value = role_change_messages(ctx.sessions, "put", _checked_id(spec), spec)
+        key, value = await publish_role_change(ctx, who, "put", _checked_id(spec), spec, **{"from": "web"})
     except RoleAdminError as exc:
         return _editor(request, values, 422, problem=_plain(exc))
-    await ctx.send(LOGICAL.role_specs, [(key, value)])
-    record(ctx.sessions, who, "role.put", key, {"event_id": value["event_id"], "from": "web"})
     return RedirectResponse(f"/roles/{quote(key)}?saved={quote(value['event_id'])}", status_code=303,
                             headers=SECURITY_HEADERS)
 

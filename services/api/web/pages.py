@@ -14,16 +14,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from schemas.events import LEAD_STATUSES
-from schemas.topics import LOGICAL
 from services.adapters.store import queries
 from services.adapters.store.db import utcnow
 from services.api.auth import RECRUITER, VIEWER
+from services.api.changes import publish_lead_change
 from services.api.deps import Api, api, checked_id
 from services.api.web.charts import funnel_bars
 from services.api.web.render import SECURITY_HEADERS, dom_id, fragment, page
 from services.api.web.session import form, safe_next
 from services.app import triage
-from services.app.access import record
 from services.app.funnel import funnel
 from services.app.read_models import shortlist
 from services.domain.access import Principal
@@ -92,13 +91,10 @@ async def act_on_lead(request: Request, role_id: str, candidate_id: str, ctx: Ap
     change = {name: value for name, value in fields.items()
               if name in ("status", "reason", "until", "assignee", "note") and value}
     try:
-        event = triage.lead_event(ctx.sessions, role_id, candidate_id, change, who.name)
+        event = await publish_lead_change(ctx, who, role_id, candidate_id, change)
     except triage.TriageError as exc:
         return page(request, "problem.html", 409 if isinstance(exc, triage.NotAllowed) else 422,
                     title="That change was not made", problem=_in_words(str(exc)), back=back)
-    await ctx.send(LOGICAL.lead_events, [(candidate_id, event)])
-    record(ctx.sessions, who, "lead.status", f"{role_id}/{candidate_id}",
-           {"status": event["status"], "event_id": event["event_id"]})
     separator = "&" if "?" in back else "?"
     return RedirectResponse(f"{back}{separator}sent={event['status']}", status_code=303, headers=SECURITY_HEADERS)
 
