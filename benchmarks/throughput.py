@@ -99,6 +99,7 @@ LEVELS = ["junior", "mid", "senior", "lead", "staff", "principal", "manager", "d
 INDUSTRIES = ["fintech", "healthtech", "e-commerce", "gaming", "saas", "logistics", "media", "adtech"]
 COMPANIES = [f"Company {i}" for i in range(300)]
 LOAD_BATCH = 5_000
+LOW_RATE = 10.0  # events/s for the low-load latency
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class Sizes:
     candidates: int
     events: int
     latency_events: int
+    low_load_events: int = 200
 
 
 FULL = Sizes(roles=10_000, candidates=100_000, events=20_000, latency_events=1_000)
@@ -445,13 +447,20 @@ async def bare_loop(bootstrap: str, events: list[dict]) -> float:
 
 class WorkerProcess:
     def __init__(self, bootstrap: str, url: str, workdir: Path):
-        self.log_path = workdir / "worker.log"
+        self.log_path = Path(os.environ.get("BENCH_WORKER_LOG") or workdir / "worker.log")
         env = dict(os.environ, RADAR_KAFKA_BOOTSTRAP=bootstrap, RADAR_DATABASE_URL=url, RADAR_TOPIC_PREFIX=PREFIX,
                    RADAR_APP_ID="radar-bench", RADAR_TOPIC_PARTITIONS=str(PARTITIONS),
                    RADAR_KAFKA_HOME=str(workdir / "kafka"), PYTHONPATH=str(REPO))
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "services.cli", "worker"], env=env, cwd=REPO,
                                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def rss_mib(self) -> float:
+        """The worker's resident memory now (MiB), from /proc."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
 
     def check(self) -> None:
         if self.process.poll() is not None:
@@ -619,7 +628,7 @@ def print_report(r: dict) -> None:
     print(f"store     {r['dialect']}: {sizes.roles:,} role specs ({r['open_roles']:,} open),"
           f" {sizes.candidates:,} candidates,"
           f" {counts['skills']:,} skill rows, {counts['matches']:,} relevant pairs; loaded in {r['load_s']:.0f}s")
-    print(f"worker    1 process, {PARTITIONS} partitions, batch {settings.batch_size} / {settings.batch_within_s}s,"
+    print(f"worker    1 process, {PARTITIONS} partitions, batches of up to {settings.batch_size} (closed when drained),"
           f" log level {settings.log_level}; warm-up (join + role index) {r['warmup_s']:.1f}s")
     print("-" * 78)
     print(f"{'throughput':<44}{'events':>9}{'seconds':>10}{'events/s':>12}")
@@ -643,6 +652,14 @@ def print_report(r: dict) -> None:
               f"  max {lat[-1] * 1e3:,.0f}  (min {lat[0] * 1e3:,.0f})")
     else:
         print()
+    low = r["low_latencies"]
+    print(f"low load  {len(r['low_events']):,} events paced at {LOW_RATE:.0f}/s; alerts arrived {len(low):,}", end="")
+    if low:
+        print(f"; produce -> alert ms: p50 {percentile(low, 0.5) * 1e3:,.0f}  p99 {percentile(low, 0.99) * 1e3:,.0f}"
+              f"  max {low[-1] * 1e3:,.0f}")
+    else:
+        print()
+    print(f"memory    worker RSS after the run: {r['rss_mib']:,.0f} MiB")
     if r["changed"]:
         print("WARNING   project files changed during the run (numbers may mix two versions):",
               ", ".join(r["changed"]))
@@ -715,7 +732,8 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     began = time.perf_counter()
     counts = preload(url, sizes, specs, index)
     load_s = time.perf_counter() - began
-    lat_events = latency_events(pool, sizes.latency_events, index)
+    both = latency_events(pool, sizes.latency_events + sizes.low_load_events, index)
+    lat_events, low_events = both[:sizes.latency_events], both[sizes.latency_events:]
 
     step("starting the worker")
     worker = WorkerProcess(kafka.bootstrap, url, workdir)
@@ -725,16 +743,42 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     probe = StoreProbe(url)
     cleanup.append(probe.engine.dispose)
     step(f"pipeline: {len(tp_events):,} events")
+    profiler = start_profiler(args, "pipeline", worker)
     pipeline = asyncio.run(pipeline_phase(kafka.bootstrap, probe, worker, tp_events))
+    stop_profiler(profiler)
     rate = pipeline.rate / 2
     step(f"latency: {len(lat_events):,} events at {rate:,.0f}/s")
+    profiler = start_profiler(args, "latency", worker)
     latencies = asyncio.run(latency_phase(kafka.bootstrap, lat_events, rate))
+    stop_profiler(profiler)
+    step(f"latency at low load: {len(low_events):,} events at {LOW_RATE:.0f}/s")
+    profiler = start_profiler(args, "low", worker)
+    low_latencies = asyncio.run(latency_phase(kafka.bootstrap, low_events, LOW_RATE))
+    stop_profiler(profiler)
     worker.check()
+    rss_mib = worker.rss_mib()
     return {"quick": args.quick, "sizes": sizes, "counts": counts, "load_s": load_s, "bare_s": bare_s,
             "dialect": probe.engine.dialect.name, "open_roles": sum(s.status == "open" for s in specs),
             "settings": Settings.from_env(), "warmup_s": warmup_s, "pipeline": pipeline, "latency_rate": rate,
             "latency_events": lat_events, "latencies": latencies, "expected_alerts": expected,
+            "low_events": low_events, "low_latencies": low_latencies, "rss_mib": rss_mib,
             "load_before": load_before, "changed": changed_since(mtimes)}
+
+
+def start_profiler(args: argparse.Namespace, phase: str, worker: WorkerProcess) -> Optional[subprocess.Popen]:
+    """py-spy sampling the worker (every thread, idle ones too) during one phase, as collapsed
+    stacks (one line per stack and its sample count), when --profile asked for it."""
+    if not args.profile or args.profile_phase != phase:
+        return None
+    return subprocess.Popen(["py-spy", "record", "--pid", str(worker.process.pid), "--format", "raw",
+                             "--output", args.profile, "--rate", "200", "--idle", "--threads"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profiler(profiler: Optional[subprocess.Popen]) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        profiler.wait(timeout=60)
 
 
 def raise_interrupt(_signum, _frame) -> None:
@@ -746,6 +790,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="smaller run (about half a minute; the full run takes about 5 minutes)")
     parser.add_argument("--database-url", help="an EMPTY scratch database (default: SQLite in a temp dir)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="sample the worker with py-spy during one phase (collapsed stacks to FILE)")
+    parser.add_argument("--profile-phase", choices=("pipeline", "latency", "low"), default="pipeline",
+                        help="the phase --profile samples: throughput (pipeline), latency at half the rate, "
+                             "or latency at low load")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, raise_interrupt)
     configure_logging("WARNING")

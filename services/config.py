@@ -101,8 +101,7 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     log_level: str = "INFO"
-    batch_size: int = 200
-    batch_within_s: float = 0.2
+    batch_size: int = 500
     relay_interval_s: float = 0.2
     tenure_windows_months: tuple[int, ...] = DEFAULT_TENURE_WINDOWS_MONTHS
     scheduler_scan_interval_s: float = 30.0
@@ -156,7 +155,6 @@ class Settings:
             api_port=_number(env, "RADAR_API_PORT", cls.api_port, int),
             log_level=env.get("RADAR_LOG_LEVEL", cls.log_level).upper(),
             batch_size=_number(env, "RADAR_BATCH_SIZE", cls.batch_size, int),
-            batch_within_s=_number(env, "RADAR_BATCH_WITHIN_S", cls.batch_within_s, float),
             tenure_windows_months=_int_list("RADAR_TENURE_WINDOWS_MONTHS", env["RADAR_TENURE_WINDOWS_MONTHS"]) if env.get(
                 "RADAR_TENURE_WINDOWS_MONTHS") else DEFAULT_TENURE_WINDOWS_MONTHS,
             scheduler_scan_interval_s=_number(env, "RADAR_SCHEDULER_SCAN_S", cls.scheduler_scan_interval_s, float),

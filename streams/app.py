@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.topics import CANDIDATE_TOPICS
 from services import metrics
 from services.adapters.kafka.client import client_options, tls_context
+from services.adapters.kafka.direct_relay import DirectRelay, held_token
 from services.adapters.kafka.records import ORIGIN_KEY_HEADER, REKEY_HEADER, RawRecord, from_rekeyed
 from services.adapters.kafka.relay import Relay, refused_for_good
 from services.adapters.probes import ProbeServer, broker_check, database_check
@@ -35,6 +36,7 @@ from services.app.pipeline import BatchResult, Pipeline
 from services.config import TOPICS, KafkaSecurity, Settings
 from services.errors import log_fields
 from services.logs import get_logger
+from streams.batches import drained_batches
 
 log = get_logger("radar.worker")
 T = TypeVar("T")
@@ -47,7 +49,7 @@ class Worker:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.engine = make_engine(settings.database_url)
+        self.engine = make_engine(settings.database_url, checkpoint_apart=True)
         self.sessions = make_session_factory(self.engine)
         self.pipeline = Pipeline(self.sessions, tenure_windows=settings.tenure_windows_months)
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="radar-db")
@@ -56,6 +58,9 @@ class Worker:
         self.failing: dict[str, tuple[datetime, str]] = {}  # agent stage -> (failing since, what)
         self.outbox = OutboxStore(self.sessions, self.worker_id, settings.relay_lease_s)
         self.outbox_ready = asyncio.Event()
+        held = OutboxStore(self.sessions, held_token(self.worker_id), settings.relay_lease_s)
+        self.pipeline.outbox_holder = held.relay_id
+        self.direct = DirectRelay(held, self.started_producer, self.db, self.outbox_ready.set)
         self.producer: Optional[AIOKafkaProducer] = None
         self.producer_ready = asyncio.Event()
         self.app = self._build_app()
@@ -83,12 +88,12 @@ class Worker:
 
         @app.agent(candidate_topics, name="candidate-events")
         async def candidate_events(stream):
-            async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
+            async for events in drained_batches(stream, s.batch_size):
                 await self.consume(events, route=True)
 
         @app.agent(role_topic, name="role-specs")
         async def role_specs(stream):
-            async for events in stream.take_events(s.batch_size, within=s.batch_within_s):
+            async for events in drained_batches(stream, s.batch_size):
                 await self.consume(events, route=False)
 
         @app.task
@@ -181,8 +186,7 @@ class Worker:
             result = await self.db(self.pipeline.process_safely, records)
         metrics.record_batch(records, result)
         self.pulse.last_batch_at = utcnow()
-        if result.signals or result.alerts or result.withdrawals or result.dead_letters:
-            self.outbox_ready.set()
+        self.direct.hand(result.outgoing)
         return result
 
     async def route(self, records: list[RawRecord]) -> list[RawRecord]:
@@ -225,12 +229,16 @@ class Worker:
         return self.producer
 
     async def relay_forever(self, app: faust.App) -> None:
-        """Own the producer (relay and re-key forwards) and publish the outbox until stopped."""
+        """Own the producer (relays and re-key forwards) and publish the outbox until stopped:
+        each batch's rows at once (DirectRelay), and every few tenths of a second whatever
+        else is unsent and not held (Relay: rows written elsewhere, let go of, or left by a
+        worker that died)."""
         self.producer = AIOKafkaProducer(**client_options(self.settings), acks="all",
                                          enable_idempotence=True, linger_ms=2)
         await self.until_done("producer", self.producer.start)
         self.producer_ready.set()
         relay = Relay(self.outbox, self.producer, client_options(self.settings), self.db)
+        direct = asyncio.ensure_future(self.direct.run())
         try:
             while not app.should_stop:
                 try:
@@ -248,6 +256,8 @@ class Worker:
                         pass
                     self.outbox_ready.clear()
         finally:
+            direct.cancel()
+            await asyncio.gather(direct, return_exceptions=True)
             await self.producer.stop()
 
     async def beat_forever(self, app: faust.App) -> None:

@@ -133,7 +133,7 @@ class Deployment:
         env.update(RADAR_KAFKA_BOOTSTRAP=self.lab.broker.bootstrap, RADAR_DATABASE_URL=self.database_url,
                    RADAR_TOPIC_PREFIX=self.prefix, RADAR_APP_ID=f"radar-{self.prefix}",
                    RADAR_TOPIC_PARTITIONS=str(self.partitions), RADAR_LOG_LEVEL="INFO",
-                   RADAR_BATCH_WITHIN_S="0.05", RADAR_WORKER_ID=f"{self.prefix}worker-{index}")
+                   RADAR_WORKER_ID=f"{self.prefix}worker-{index}")
         return env
 
     def topic(self, logical: str) -> str:

@@ -32,7 +32,7 @@ class Deployment:
         env = dict(os.environ)
         env.update(RADAR_KAFKA_BOOTSTRAP=self.bootstrap, RADAR_DATABASE_URL=self.database_url,
                    RADAR_TOPIC_PREFIX=self.prefix, RADAR_APP_ID=f"radar-{self.prefix}", RADAR_TOPIC_PARTITIONS="3",
-                   RADAR_LOG_LEVEL="INFO", RADAR_BATCH_WITHIN_S="0.05", RADAR_SCHEDULER_SCAN_S="1")
+                   RADAR_LOG_LEVEL="INFO", RADAR_SCHEDULER_SCAN_S="1")
         env.update(self.extra_env)
         return env
 

@@ -115,7 +115,7 @@ def test_a_database_without_tables_is_named(capsys, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name, value, says", [
     ("RADAR_API_PORT", "abc", "RADAR_API_PORT: a whole number, not 'abc'"),
-    ("RADAR_BATCH_WITHIN_S", "soon", "RADAR_BATCH_WITHIN_S: a number, not 'soon'"),
+    ("RADAR_RELAY_LEASE_S", "soon", "RADAR_RELAY_LEASE_S: a number, not 'soon'"),
     ("RADAR_TENURE_WINDOWS_MONTHS", "24,x", "RADAR_TENURE_WINDOWS_MONTHS: whole numbers separated by commas"),
     ("RADAR_KAFKA_SECURITY_PROTOCOL", "TLS", "RADAR_KAFKA_SECURITY_PROTOCOL: one of PLAINTEXT"),
     ("RADAR_MIGRATE", "sometimes", "RADAR_MIGRATE: one of auto, wait"),

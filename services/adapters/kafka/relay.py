@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Hashable, Optional, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka import errors as kafka_errors
@@ -35,6 +35,14 @@ _REFUSED_FOR_GOOD = (
 )
 READ_BACK_SLACK = timedelta(seconds=30)  # clock differences between this host, the database and the broker
 RENEW_EVERY_S = 3.0
+
+
+class Wire(Protocol):
+    """What goes on the wire: an outbox row claimed (PendingMessage) or held (HeldMessage)."""
+    topic: str
+    key: Optional[bytes]
+    value: bytes
+    message_id: str
 
 
 def refused_for_good(error: BaseException) -> bool:
@@ -109,26 +117,10 @@ class Relay:
 
     async def _send_all(self, messages: list[PendingMessage],
                         as_sent: Callable[[PendingMessage], PendingMessage]) -> dict[int, Optional[BaseException]]:
-        """Send in order without waiting between sends, then wait for each acknowledgement,
-        renewing the claim meanwhile. Each row gets its own outcome (None = acknowledged)."""
-        outcomes: dict[int, Optional[BaseException]] = {}
-        pending: list[tuple[int, asyncio.Future]] = []
-        for message in messages:
-            wire = as_sent(message)
-            try:
-                future = await self.producer.send(wire.topic, value=wire.value, key=wire.key,
-                                                  headers=[(MESSAGE_ID_HEADER, wire.message_id.encode())])
-                pending.append((message.id, future))
-            except Exception as exc:  # refused before sending (too large) or the producer is down
-                outcomes[message.id] = exc
-        waiting = {asyncio.ensure_future(_outcome(future)): row_id for row_id, future in pending}
-        while waiting:
-            done, _ = await asyncio.wait(waiting, timeout=RENEW_EVERY_S)
-            for task in done:
-                outcomes[waiting.pop(task)] = task.result()
-            if waiting:
-                await self.db(self.store.renew, list(waiting.values()))
-        return outcomes
+        """Send in order, then wait for each acknowledgement, renewing the claim meanwhile.
+        Each row gets its own outcome (None = acknowledged)."""
+        return await send_all(self.producer, [(m.id, as_sent(m)) for m in messages],
+                              lambda ids: self.db(self.store.renew, ids))
 
     async def already_published(self, messages: list[PendingMessage]) -> set[str]:
         """The message ids among these that are on their topics already: read every
@@ -144,6 +136,43 @@ class Relay:
             return wanted & await _message_ids_since(consumer, topics, since)
         finally:
             await consumer.stop()
+
+
+async def send_all(producer: AIOKafkaProducer, messages: list[tuple[Hashable, Wire]],
+                   renew: Callable[[list], Awaitable]) -> dict[Any, Optional[BaseException]]:
+    """Send each (handle, message) in order, then wait for each acknowledgement, calling
+    `renew` with the handles still awaited every few seconds. Each handle gets its own
+    outcome (None = acknowledged)."""
+    outcomes, pending = await enqueue(producer, messages)
+    return await acknowledged(outcomes, pending, renew)
+
+
+async def enqueue(producer: AIOKafkaProducer, messages: list[tuple[Hashable, Wire]]
+                  ) -> tuple[dict[Any, Optional[BaseException]], list[tuple[Hashable, asyncio.Future]]]:
+    """Hand each message to the producer in order, without waiting for acknowledgements:
+    the outcomes known already (refused before sending), and the acknowledgements to wait for."""
+    outcomes: dict[Any, Optional[BaseException]] = {}
+    pending: list[tuple[Hashable, asyncio.Future]] = []
+    for handle, wire in messages:
+        try:
+            future = await producer.send(wire.topic, value=wire.value, key=wire.key,
+                                         headers=[(MESSAGE_ID_HEADER, wire.message_id.encode())])
+            pending.append((handle, future))
+        except Exception as exc:  # refused before sending (too large) or the producer is down
+            outcomes[handle] = exc
+    return outcomes, pending
+
+
+async def acknowledged(outcomes: dict[Any, Optional[BaseException]], pending: list[tuple[Hashable, asyncio.Future]],
+                       renew: Callable[[list], Awaitable]) -> dict[Any, Optional[BaseException]]:
+    waiting = {asyncio.ensure_future(_outcome(future)): handle for handle, future in pending}
+    while waiting:
+        done, _ = await asyncio.wait(waiting, timeout=RENEW_EVERY_S)
+        for task in done:
+            outcomes[waiting.pop(task)] = task.result()
+        if waiting:
+            await renew(list(waiting.values()))
+    return outcomes
 
 
 async def _outcome(future: Awaitable) -> Optional[BaseException]:

@@ -1,6 +1,9 @@
 """Engine, sessions and migrations."""
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -8,6 +11,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.json_codec import dumps_text, loads
 from services.logs import get_logger
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -19,13 +23,21 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str) -> Engine:
-    """Statement parameters are hidden from error messages: they hold candidate data."""
+def make_engine(url: str, checkpoint_apart: bool = False) -> Engine:
+    """Statement parameters are hidden from error messages: they hold candidate data.
+
+    `checkpoint_apart` (SQLite, the worker): commits never checkpoint the write-ahead log
+    themselves; a thread of its own does, every few tenths of a second (WalCheckpointer)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True,
+                               json_serializer=dumps_text, json_deserializer=loads)
         event.listen(engine, "connect", _sqlite_pragmas)
+        if checkpoint_apart and engine.url.database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", _no_checkpoint_on_commit)
+            WalCheckpointer(engine.url.database).start()
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True,
+                           json_serializer=dumps_text, json_deserializer=loads)
     event.listen(engine, "connect", _postgres_quiet_errors)
     return engine
 
@@ -50,6 +62,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _no_checkpoint_on_commit(dbapi_connection, _record) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+class WalCheckpointer(threading.Thread):
+    """Copies the write-ahead log into the database file (a PASSIVE checkpoint: it never blocks
+    a reader or the writer), on its own connection and thread. SQLite releases the GIL while
+    it works, so the copy and its fsync run beside the worker's batches instead of inside
+    whichever commit crossed the log's size limit (a sixth of the database thread's time)."""
+
+    def __init__(self, path: str, every_s: float = 0.25):
+        super().__init__(name="radar-wal-checkpoint", daemon=True)
+        self.path, self.every_s = path, every_s
+
+    def run(self) -> None:
+        connection = None
+        while True:
+            time.sleep(self.every_s)
+            try:
+                connection = connection or sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:  # busy or gone for a moment: the next round tries again
+                log.debug("wal_checkpoint_failed", error=type(exc).__name__)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,7 +12,6 @@ several workers relay side by side; SQLite has one writer anyway.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -22,9 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.events import as_utc
 from services.adapters.store.db import utcnow
+from services.adapters.store.loaders import chunks
 from services.adapters.store.models import OutboxMessage
 from services.config import TOPICS
+from services.json_codec import dumps_bytes
 
+_outbox = OutboxMessage.__table__
 MESSAGE_ID_HEADER = "radar-message-id"  # on every published outbox message: how a read-back knows it
 
 
@@ -43,9 +45,24 @@ class PendingMessage:
     failed_reason: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class HeldMessage:
+    """An outbox row its writer holds from the start (claimed_by its direct relay, attempts 1):
+    the worker publishes it the moment its batch commits, without claiming it first."""
+    topic: str
+    key: Optional[bytes]
+    message_id: str
+    payload: dict
+    held_at: datetime
+
+    @property
+    def value(self) -> bytes:
+        return encode_payload(self.payload)
+
+
 def encode_payload(payload: dict) -> bytes:
     """Compact UTF-8 JSON; non-ASCII text stays as it is (escaping it doubles CJK text)."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return dumps_bytes(payload)
 
 
 class OutboxStore:
@@ -81,6 +98,30 @@ class OutboxStore:
             session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids),
                                                         OutboxMessage.claimed_by == self.relay_id)
                             .values(claimed_at=utcnow()))
+
+    def renew_held(self, message_ids: list[str]) -> None:
+        """`renew` for rows held from the start (known by message id)."""
+        with self.sessions.begin() as session:
+            for part in chunks(message_ids):
+                session.execute(update(_outbox).where(_outbox.c.message_id.in_(part),
+                                                            _outbox.c.claimed_by == self.relay_id)
+                                .values(claimed_at=utcnow()))
+
+    def settle_held(self, sent: list[str], released: list[str]) -> None:
+        """Rows held from the start: mark what Kafka acknowledged as sent, and let go of the
+        rest. A row let go keeps attempts 1, so the claiming relay reads it back (it may have
+        reached the topic) before it sends it."""
+        now = utcnow()
+        with self.sessions.begin() as session:
+            for part in chunks(sent):
+                session.execute(update(_outbox).where(_outbox.c.message_id.in_(part))
+                                .values(sent_at=now, claimed_by=None))
+                session.execute(delete(_outbox).where(_outbox.c.message_id.in_(part),
+                                                            _outbox.c.topic.like("%candidate-erasures")))
+            for part in chunks(released):
+                session.execute(update(_outbox).where(_outbox.c.message_id.in_(part),
+                                                            _outbox.c.claimed_by == self.relay_id)
+                                .values(claimed_by=None))
 
     def complete(self, sent: list[int], replaced: dict[int, str], refused: dict[int, str]) -> None:
         """Mark what Kafka acknowledged as sent. `replaced`: rows the broker refused for good

@@ -8,13 +8,14 @@ messages keep their order.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Optional
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from schemas import bounds
 from schemas.topics import Topics
+from services.adapters.store.db import utcnow
 from services.adapters.store.loaders import chunks
 from services.adapters.store.models import (
     AlertRow,
@@ -32,6 +33,7 @@ from services.adapters.store.models import (
     ProfileSnapshot,
     Signal,
 )
+from services.adapters.store.outbox import HeldMessage
 from services.domain.context import CandidateContext, Snapshot
 from services.domain.effects import Effects, FollowUpRecord, HeldBack, NewSkill, NoteRecord, SignalRecord
 from services.domain.leads import Lead, LeadChange
@@ -45,8 +47,12 @@ _leads, _history, _alerts, _held = LeadRow.__table__, LeadHistoryRow.__table__, 
 
 
 class BatchWriter:
-    def __init__(self, session: Session, topics: Topics, now: datetime):
-        self.session, self.topics, self.now = session, topics, now
+    """`holder`: when given, outbox rows are written held by it (the worker's direct relay),
+    and `written` lists them for it to publish once the transaction commits."""
+
+    def __init__(self, session: Session, topics: Topics, now: datetime, holder: Optional[str] = None):
+        self.session, self.topics, self.now, self.holder = session, topics, now, holder
+        self.written: list[HeldMessage] = []
         self._reset()
 
     def _reset(self) -> None:
@@ -194,9 +200,16 @@ class BatchWriter:
         present = {mid for part in chunks(checked) for mid in self.session.scalars(
             select(_outbox.c.message_id).where(_outbox.c.message_id.in_(part)))}
         fresh = [m for mid, (m, _) in self.outbox.items() if mid not in present]
-        self._insert(_outbox, [{"topic": self.topics.physical(m.topic), "key": m.key or "", "message_id": m.message_id,
-                                "payload": m.payload, "created_at": self.now, "attempts": 0,
-                                "candidate_id": m.payload.get("candidate_id")} for m in fresh])
+        held_at = utcnow()  # the hold's lease runs from about the commit, not from the batch's start
+        rows = [{"topic": self.topics.physical(m.topic), "key": m.key or "", "message_id": m.message_id,
+                 "payload": m.payload, "created_at": self.now, "attempts": 0,
+                 "candidate_id": m.payload.get("candidate_id")} for m in fresh]
+        if self.holder is not None:
+            for row in rows:
+                row.update(claimed_by=self.holder, claimed_at=held_at, attempts=1)
+            self.written += [HeldMessage(row["topic"], row["key"].encode("utf-8", "replace") if row["key"] else None, row["message_id"],
+                                         row["payload"], held_at) for row in rows]
+        self._insert(_outbox, rows)
         # Alerts and withdrawals are also kept for good (the outbox is pruned).
         self._insert(_alerts, [{"alert_id": m.message_id, "type": m.payload["type"], "role_id": m.payload["role_id"],
                                 "candidate_id": m.payload["candidate_id"], "payload": m.payload, "created_at": self.now}
