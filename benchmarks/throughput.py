@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
@@ -446,11 +446,12 @@ async def bare_loop(bootstrap: str, events: list[dict]) -> float:
 # --- 2. the worker -------------------------------------------------------------------------------
 
 class WorkerProcess:
-    def __init__(self, bootstrap: str, url: str, workdir: Path):
-        self.log_path = Path(os.environ.get("BENCH_WORKER_LOG") or workdir / "worker.log")
+    def __init__(self, bootstrap: str, url: str, workdir: Path, index: int = 0):
+        self.log_path = Path((index == 0 and os.environ.get("BENCH_WORKER_LOG")) or workdir / f"worker-{index}.log")
         env = dict(os.environ, RADAR_KAFKA_BOOTSTRAP=bootstrap, RADAR_DATABASE_URL=url, RADAR_TOPIC_PREFIX=PREFIX,
                    RADAR_APP_ID="radar-bench", RADAR_TOPIC_PARTITIONS=str(PARTITIONS),
-                   RADAR_KAFKA_HOME=str(workdir / "kafka"), PYTHONPATH=str(REPO))
+                   RADAR_WORKER_ID=f"bench-worker-{index}", RADAR_KAFKA_HOME=str(workdir / "kafka"),
+                   PYTHONPATH=str(REPO))
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "services.cli", "worker"], env=env, cwd=REPO,
                                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -479,20 +480,71 @@ class WorkerProcess:
                 self.process.wait()
 
 
-async def warm_up(bootstrap: str, worker: WorkerProcess, event: dict, timeout: float = 180.0) -> float:
-    """Send one event and wait for its signal: the worker has joined and loaded the role index."""
+class WorkerGroup:
+    """`count` worker processes in one consumer group (stable ids bench-worker-N)."""
+
+    def __init__(self, bootstrap: str, url: str, workdir: Path, count: int):
+        self.members = [WorkerProcess(bootstrap, url, workdir, index) for index in range(count)]
+
+    def check(self) -> None:
+        for member in self.members:
+            member.check()
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "\n".join(member.log_tail(lines) for member in self.members)
+
+    def rss_mib(self) -> list[float]:
+        return [member.rss_mib() for member in self.members]
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()
+
+
+async def warm_up(bootstrap: str, workers: WorkerGroup, events: list[dict], timeout: float = 180.0) -> float:
+    """One event on each partition, and wait for their signals: every worker has joined and
+    loaded the role index."""
     reader = await open_reader(bootstrap, TOPICS.candidate_signals, from_end=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
     try:
         began = time.perf_counter()
-        await produce_once(bootstrap, TOPICS.profile_events, [encode(event)])
+        for partition, event in enumerate(events):
+            key, value = encode(event)
+            await producer.send_and_wait(TOPICS.profile_events, value=value, key=key, partition=partition)
+        waiting = {event["event_id"] for event in events}
         while time.perf_counter() - began < timeout:
-            worker.check()
+            workers.check()
             for records in (await reader.getmany(timeout_ms=200)).values():
-                if any(json.loads(r.value)["source_event_id"] == event["event_id"] for r in records):
-                    return time.perf_counter() - began
-        raise RuntimeError(f"no signal for the warm-up event within {timeout:.0f}s:\n{worker.log_tail()}")
+                waiting -= {json.loads(r.value)["source_event_id"] for r in records}
+            if not waiting:
+                return time.perf_counter() - began
+        raise RuntimeError(f"no signal for {len(waiting)} warm-up events within {timeout:.0f}s:\n{workers.log_tail()}")
     finally:
+        await producer.stop()
         await reader.stop()
+
+
+async def alerts_on_topic(bootstrap: str) -> tuple[int, int]:
+    """(records, distinct message ids) on match-alerts: every alert exactly once when equal."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(TOPICS.match_alerts, p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        count, ids = 0, set()
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining:
+            for tp, records in (await consumer.getmany(timeout_ms=1000, max_records=10_000)).items():
+                count += len(records)
+                ids.update(dict(r.headers)["radar-message-id"] for r in records)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return count, len(ids)
+    finally:
+        await consumer.stop()
 
 
 # --- 3. pipeline throughput -----------------------------------------------------------------------
@@ -607,6 +659,35 @@ async def latency_phase(bootstrap: str, events: list[dict], rate: float) -> list
     return sorted(arrived[e] - sent_at[e] for e in arrived)
 
 
+# --- 5. memory over a long run ------------------------------------------------------------------
+
+async def soak_phase(bootstrap: str, workers: WorkerGroup, numbers: list[int], rate: float,
+                     minutes: float) -> list[tuple[float, list[float]]]:
+    """Events paced at `rate` for `minutes`, each a new skill for a candidate not touched
+    before; the workers' RSS sampled every minute: (minutes since the start, MiB per worker)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    rng, samples = random.Random(SEED + 11), [(0.0, workers.rss_mib())]
+    try:
+        began = time.perf_counter()
+        for i, number in enumerate(numbers):
+            elapsed = time.perf_counter() - began
+            if elapsed >= minutes * 60:
+                break
+            if elapsed >= len(samples) * 60:
+                workers.check()
+                samples.append((elapsed / 60, workers.rss_mib()))
+            await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
+            seed = make_seed(number)
+            key, value = encode(seed.event(f"soak-{number}", pick_skills(rng, 1, exclude=seed.skills)[0]))
+            await producer.send(TOPICS.profile_events, value=value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    samples.append(((time.perf_counter() - began) / 60, workers.rss_mib()))
+    return samples
+
+
 # --- report ------------------------------------------------------------------------------------
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -628,7 +709,7 @@ def print_report(r: dict) -> None:
     print(f"store     {r['dialect']}: {sizes.roles:,} role specs ({r['open_roles']:,} open),"
           f" {sizes.candidates:,} candidates,"
           f" {counts['skills']:,} skill rows, {counts['matches']:,} relevant pairs; loaded in {r['load_s']:.0f}s")
-    print(f"worker    1 process, {PARTITIONS} partitions, batches of up to {settings.batch_size} (closed when drained),"
+    print(f"workers   {r['workers']} process(es), {PARTITIONS} partitions, batches of up to {settings.batch_size} (closed when drained),"
           f" log level {settings.log_level}; warm-up (join + role index) {r['warmup_s']:.1f}s")
     print("-" * 78)
     print(f"{'throughput':<44}{'events':>9}{'seconds':>10}{'events/s':>12}")
@@ -659,7 +740,12 @@ def print_report(r: dict) -> None:
               f"  max {low[-1] * 1e3:,.0f}")
     else:
         print()
-    print(f"memory    worker RSS after the run: {r['rss_mib']:,.0f} MiB")
+    print("memory    worker RSS after the run: " + ", ".join(f"{mib:,.0f} MiB" for mib in r["rss_mib"]))
+    for minute, mib in r["soak"]:
+        print(f"          at {minute:5.1f} min: " + ", ".join(f"{m:,.0f} MiB" for m in mib))
+    records, distinct = r["on_topic"]
+    print(f"exactly   match-alerts holds {records:,} records, {distinct:,} distinct alert ids"
+          f" ({records - distinct:,} repeated); the outbox wrote {r['outbox_alerts']:,} alerts and withdrawals")
     if r["changed"]:
         print("WARNING   project files changed during the run (numbers may mix two versions):",
               ", ".join(r["changed"]))
@@ -703,17 +789,23 @@ def start_kafka(kafka: LocalKafka):
 
 def warm_up_event(number: int) -> dict:
     seed = make_seed(number)
-    return seed.event("warm-up", pick_skills(random.Random(SEED), 1, exclude=seed.skills)[0])
+    return seed.event(f"warm-up-{number}", pick_skills(random.Random(SEED), 1, exclude=seed.skills)[0])
 
 
-def choose_candidates(sizes: Sizes) -> tuple[int, list[int], list[int]]:
-    """Warm-up candidate, throughput candidates, and the pool latency targets come from: disjoint."""
+def choose_candidates(sizes: Sizes) -> tuple[list[int], list[int], list[int]]:
+    """Warm-up candidates (one per partition), throughput candidates, and the pool latency
+    targets come from: disjoint."""
     order = random.Random(SEED + 3).sample(range(sizes.candidates), sizes.candidates)
-    return order[0], order[1:1 + sizes.events], order[1 + sizes.events:]
+    warm = PARTITIONS
+    return order[:warm], order[warm:warm + sizes.events], order[warm + sizes.events:]
 
 
 def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
+    global PARTITIONS
+    PARTITIONS = args.partitions
     sizes = QUICK if args.quick else FULL
+    if args.candidates:
+        sizes = replace(sizes, candidates=args.candidates)
     load_before, mtimes = os.getloadavg()[0], source_mtimes()
     url = args.database_url or f"sqlite:///{workdir}/radar.db"
     kafka = LocalKafka(Path.home() / ".radar" / "kafka", port=free_port())
@@ -722,7 +814,7 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     asyncio.run(create_topics(kafka.bootstrap, [PREFIX + "bench-in", PREFIX + "bench-out"]))
 
     specs, index = build_roles(sizes.roles)
-    warm_number, tp_numbers, pool = choose_candidates(sizes)
+    warm_numbers, tp_numbers, pool = choose_candidates(sizes)
     tp_events = throughput_events(tp_numbers)
     expected = expected_alerts(tp_events, index)
     step(f"bare aiokafka loop over {len(tp_events):,} messages")
@@ -735,10 +827,10 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     both = latency_events(pool, sizes.latency_events + sizes.low_load_events, index)
     lat_events, low_events = both[:sizes.latency_events], both[sizes.latency_events:]
 
-    step("starting the worker")
-    worker = WorkerProcess(kafka.bootstrap, url, workdir)
+    step(f"starting {args.workers} worker(s)")
+    worker = WorkerGroup(kafka.bootstrap, url, workdir, args.workers)
     cleanup.append(worker.stop)
-    warmup_s = asyncio.run(warm_up(kafka.bootstrap, worker, warm_up_event(warm_number)))
+    warmup_s = asyncio.run(warm_up(kafka.bootstrap, worker, [warm_up_event(n) for n in warm_numbers]))
 
     probe = StoreProbe(url)
     cleanup.append(probe.engine.dispose)
@@ -757,11 +849,17 @@ def run(args: argparse.Namespace, workdir: Path, cleanup: list) -> dict:
     stop_profiler(profiler)
     worker.check()
     rss_mib = worker.rss_mib()
+    soak = []
+    if args.soak_minutes:
+        step(f"memory: events at {args.soak_rate:.0f}/s for {args.soak_minutes:.0f} minutes")
+        soak = asyncio.run(soak_phase(kafka.bootstrap, worker, pool[::-1], args.soak_rate, args.soak_minutes))
+    on_topic = asyncio.run(alerts_on_topic(kafka.bootstrap))
     return {"quick": args.quick, "sizes": sizes, "counts": counts, "load_s": load_s, "bare_s": bare_s,
             "dialect": probe.engine.dialect.name, "open_roles": sum(s.status == "open" for s in specs),
             "settings": Settings.from_env(), "warmup_s": warmup_s, "pipeline": pipeline, "latency_rate": rate,
             "latency_events": lat_events, "latencies": latencies, "expected_alerts": expected,
-            "low_events": low_events, "low_latencies": low_latencies, "rss_mib": rss_mib,
+            "low_events": low_events, "low_latencies": low_latencies, "rss_mib": rss_mib, "on_topic": on_topic, "soak": soak,
+            "outbox_alerts": sum(probe.outbox_by_kind()[k] for k in ("al", "wd")), "workers": args.workers,
             "load_before": load_before, "changed": changed_since(mtimes)}
 
 
@@ -770,7 +868,7 @@ def start_profiler(args: argparse.Namespace, phase: str, worker: WorkerProcess) 
     stacks (one line per stack and its sample count), when --profile asked for it."""
     if not args.profile or args.profile_phase != phase:
         return None
-    return subprocess.Popen(["py-spy", "record", "--pid", str(worker.process.pid), "--format", "raw",
+    return subprocess.Popen(["py-spy", "record", "--pid", str(worker.members[0].process.pid), "--format", "raw",
                              "--output", args.profile, "--rate", "200", "--idle", "--threads"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -790,6 +888,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="smaller run (about half a minute; the full run takes about 5 minutes)")
     parser.add_argument("--database-url", help="an EMPTY scratch database (default: SQLite in a temp dir)")
+    parser.add_argument("--candidates", type=int, help="stored candidates (default 100,000; --quick 10,000)")
+    parser.add_argument("--soak-minutes", type=float, default=0,
+                        help="after the latency phases, send events for this long and sample the workers' RSS")
+    parser.add_argument("--soak-rate", type=float, default=100.0, help="events/s during --soak-minutes")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes in the group (default 1)")
+    parser.add_argument("--partitions", type=int, default=3, help="partitions of every topic (default 3)")
     parser.add_argument("--profile", metavar="FILE",
                         help="sample the worker with py-spy during one phase (collapsed stacks to FILE)")
     parser.add_argument("--profile-phase", choices=("pipeline", "latency", "low"), default="pipeline",

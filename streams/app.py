@@ -138,10 +138,11 @@ class Worker:
     async def consume(self, events, route: bool) -> None:
         """Store or dead-letter every record of a batch; return only when that is done."""
         records = [_record_safely(event) for event in events]
+        decoded = None
         if route:
-            records = await self.until_done("route", lambda: self.route(records))
+            records, decoded = await self.until_done("route", lambda: self.route(records))
         if records:
-            await self.until_done("store", lambda: self.handle(records))
+            await self.until_done("store", lambda: self.handle(records, decoded))
 
     async def until_done(self, stage: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run `attempt` until it succeeds, pausing longer after each failure (0.5 s .. 30 s).
@@ -180,28 +181,31 @@ class Worker:
         metrics.RETRYING_SECONDS.set(retrying)
         return retrying
 
-    async def handle(self, records: list[RawRecord]) -> BatchResult:
-        """Process a batch until it is stored (raises on a transient database error)."""
+    async def handle(self, records: list[RawRecord], decoded: Optional[list] = None) -> BatchResult:
+        """Process a batch until it is stored (raises on a transient database error).
+        `decoded`: the records decoded already (by `route`, on this loop's thread)."""
         with metrics.BATCH_SECONDS.time():
-            result = await self.db(self.pipeline.process_safely, records)
+            result = await self.db(self.pipeline.process_safely, records, decoded)
         metrics.record_batch(records, result)
         self.pulse.last_batch_at = utcnow()
         self.direct.hand(result.outgoing)
         return result
 
-    async def route(self, records: list[RawRecord]) -> list[RawRecord]:
+    async def route(self, records: list[RawRecord]) -> tuple[list[RawRecord], list]:
         """Forward valid candidate events keyed by something other than their candidate_id to
         `radar-rekeyed`, keyed right, so a candidate's events meet on one partition; return
-        the rest (invalid ones are dead-lettered where they are).
+        the rest (invalid ones are dead-lettered where they are), and what they decode to.
 
         The forward is acknowledged by Kafka before the original is; a crash in between
         forwards it twice, and the second copy is skipped as a duplicate event id. A record
         Kafka refuses to forward for good is dead-lettered with that reason."""
-        keep, forwards = [], []
+        keep, decoded, forwards = [], [], []
         for record in records:
-            candidate_id = misrouted_candidate_id(record, decode_safely(record))
+            item = decode_safely(record)
+            candidate_id = misrouted_candidate_id(record, item)
             if candidate_id is None:
                 keep.append(record)
+                decoded.append(item)
                 continue
             headers = [(REKEY_HEADER, record.position.encode())]
             if record.key is not None:
@@ -213,13 +217,15 @@ class Worker:
             except Exception as exc:
                 if not refused_for_good(exc):
                     raise
-                keep.append(record.failing(f"could not be re-keyed by its candidate_id: {type(exc).__name__}"))
+                failing = record.failing(f"could not be re-keyed by its candidate_id: {type(exc).__name__}")
+                keep.append(failing)
+                decoded.append(decode_safely(failing))
                 continue
             forwards.append(future)
         for future in forwards:
             await future
         metrics.REKEYED.inc(len(forwards))
-        return keep
+        return keep, decoded
 
     # -- publishing --------------------------------------------------------------
 

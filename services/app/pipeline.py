@@ -95,7 +95,7 @@ class Pipeline:
         self.outbox_holder: Optional[str] = None  # the worker's direct relay, which publishes after the commit
         self._roles_at_freeze: Optional[int] = None  # index size at the last gc.freeze
 
-    def process_safely(self, records: list[RawRecord]) -> BatchResult:
+    def process_safely(self, records: list[RawRecord], decoded: Optional[list] = None) -> BatchResult:
         """Like `process`, but a record that fails for a reason retrying cannot fix goes to
         dead-letters alone, and the rest of the batch is stored.
 
@@ -105,7 +105,7 @@ class Pipeline:
         passes then), and a record that still fails is dead-lettered with the reason.
         """
         try:
-            return self.process(records)
+            return self.process(records, decoded)
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -146,12 +146,13 @@ class Pipeline:
                 log.error("dead_letter_refused", topic=record.topic, offset=record.offset, **log_fields(exc))
         raise AssertionError("unreachable")
 
-    def process(self, records: list[RawRecord]) -> BatchResult:
-        """One transaction for the whole batch. Raises on a database failure (the caller retries)."""
+    def process(self, records: list[RawRecord], decoded: Optional[list] = None) -> BatchResult:
+        """One transaction for the whole batch. Raises on a database failure (the caller retries).
+        `decoded`: what the records decode to, when the caller decoded them already."""
         began = time.perf_counter()
         with self.sessions.begin() as session:
             self.refresh_roles(session)
-            result = Batch(self, session).run(records)
+            result = Batch(self, session).run(records, decoded)
         self.freeze_long_lived()
         log.info("batch_stored", ms=round((time.perf_counter() - began) * 1e3, 1), events=len(records), processed=result.processed, duplicates=result.duplicates,
                  signals=result.signals, alerts=result.alerts, withdrawals=result.withdrawals,
@@ -193,8 +194,8 @@ class Batch:
         self.gone: set[str] = set()  # candidates erased (and not re-admitted): their events are refused
         self.skills_dropped: list[dict[str, str]] = []  # (candidate, skill) rows to delete before the next flush
 
-    def run(self, records: list[RawRecord]) -> BatchResult:
-        decoded = [(record, decode(record)) for record in records]
+    def run(self, records: list[RawRecord], items: Optional[list] = None) -> BatchResult:
+        decoded = list(zip(records, items if items is not None else [decode(record) for record in records]))
         keys = [None if isinstance(item, Rejected) else idempotency_key(record, item) for record, item in decoded]
         seen = self._already_processed([key for key in keys if key is not None])
         about = [item.candidate_id for _, item in decoded if hasattr(item, "candidate_id")]

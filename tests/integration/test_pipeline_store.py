@@ -303,3 +303,21 @@ def test_a_role_edit_says_what_changed(sessions):
     [alert] = alerts(sessions)
     change = next(r["text"] for r in alert["reasons"] if r["kind"] == "change")
     assert change == ("role r-7 (Senior Data Engineer) changed: must-have + Kafka − Rust; threshold 0.9 → 0.7")
+
+
+def test_a_role_finds_the_holders_of_every_must_have_starting_from_the_rarest(sessions):
+    from services.adapters.store.queries import holders_of_all, holders_up_to
+
+    p = make_pipeline(sessions)
+    p.process([raw("profile-events", profile_event("h1", "c-1", skills=["Python", "Kafka", "Rust"]))])
+    p.process([raw("profile-events", profile_event("h2", "c-2", skills=["Python", "Kafka"]))])
+    p.process([raw("profile-events", profile_event("h3", "c-3", skills=["Python", "Rust"]))])
+    p.process([raw("profile-events", profile_event("h4", "c-4", skills=["Python"]))])
+    with sessions() as s:
+        assert [holders_up_to(s, k) for k in ("python", "kafka", "rust", "cobol")] == [4, 2, 2, 0]
+        assert holders_up_to(s, "python", cap=3) == 3
+        found = lambda skills: sorted(s.scalars(holders_of_all(s, skills)))  # noqa: E731
+        assert found(["python", "kafka", "rust"]) == ["c-1"]
+        assert found(["python", "kafka"]) == ["c-1", "c-2"]
+        assert found(["rust"]) == ["c-1", "c-3"]
+        assert found(["python", "cobol"]) == []

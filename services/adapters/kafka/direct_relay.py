@@ -24,6 +24,7 @@ from services import metrics
 from services.adapters.kafka.relay import acknowledged, enqueue
 from services.adapters.store.db import utcnow
 from services.adapters.store.outbox import HeldMessage, OutboxStore
+from services.config import TOPICS
 from services.errors import log_fields
 from services.logs import get_logger
 
@@ -113,7 +114,8 @@ class DirectRelay:
             return
         self.sent, self.released = [], []
         try:
-            await self.db(self.store.settle_held, [m.message_id for m in sent], released)
+            erasures = tuple(m.message_id for m in sent if m.topic == TOPICS.candidate_erasures)
+            await self.db(self.store.settle_held, [m.message_id for m in sent], released, erasures)
         except BaseException:
             self.sent, self.released = sent + self.sent, released + self.released
             raise

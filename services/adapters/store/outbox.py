@@ -107,17 +107,17 @@ class OutboxStore:
                                                             _outbox.c.claimed_by == self.relay_id)
                                 .values(claimed_at=utcnow()))
 
-    def settle_held(self, sent: list[str], released: list[str]) -> None:
-        """Rows held from the start: mark what Kafka acknowledged as sent, and let go of the
-        rest. A row let go keeps attempts 1, so the claiming relay reads it back (it may have
-        reached the topic) before it sends it."""
+    def settle_held(self, sent: list[str], released: list[str], erasures: tuple[str, ...] = ()) -> None:
+        """Rows held from the start: mark what Kafka acknowledged as sent (`erasures`: the sent
+        erasure notices, which go), and let go of the rest. A row let go keeps attempts 1, so
+        the claiming relay reads it back (it may have reached the topic) before it sends it."""
         now = utcnow()
         with self.sessions.begin() as session:
             for part in chunks(sent):
                 session.execute(update(_outbox).where(_outbox.c.message_id.in_(part))
                                 .values(sent_at=now, claimed_by=None))
-                session.execute(delete(_outbox).where(_outbox.c.message_id.in_(part),
-                                                            _outbox.c.topic.like("%candidate-erasures")))
+            for part in chunks(list(erasures)):
+                session.execute(delete(_outbox).where(_outbox.c.message_id.in_(part)))
             for part in chunks(released):
                 session.execute(update(_outbox).where(_outbox.c.message_id.in_(part),
                                                             _outbox.c.claimed_by == self.relay_id)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from services.adapters.store.loaders import chunks
@@ -17,6 +17,9 @@ from services.adapters.store.models import (
     RoleSpecRow,
 )
 from services.domain.matcher import Role
+
+_skills = CandidateSkill.__table__
+HOLDERS_PROBE_CAP = 2_000  # enough to tell a rare skill from a common one
 
 
 def processed_event_ids(session: Session, stream: str, event_ids: list[str]) -> set[str]:
@@ -42,15 +45,30 @@ def candidates_for_role(session: Session, role: Role) -> list[str]:
     if role.min_years is not None:
         query = query.where(Candidate.years_experience >= role.min_years)
     if role.must_have:
-        holders = (select(CandidateSkill.candidate_id)
-                   .where(CandidateSkill.skill.in_(role.must_have))
-                   .group_by(CandidateSkill.candidate_id)
-                   .having(func.count() == len(role.must_have)))
-        query = query.where(Candidate.candidate_id.in_(holders))
+        query = query.where(Candidate.candidate_id.in_(holders_of_all(session, role.must_have)))
     elif role.place_keys is not None:
         in_place = select(CandidatePlace.candidate_id).where(CandidatePlace.place.in_(sorted(role.place_keys)))
         query = query.where(Candidate.candidate_id.in_(in_place))
     return list(session.scalars(query.order_by(Candidate.candidate_id)))
+
+
+def holders_of_all(session: Session, skills: Iterable[str]):
+    """The candidates holding every one of these skills, as a subquery driven by the rarest:
+    its holders are read from ix_candidate_skills_skill_candidate and each is checked for
+    the others by primary key. Reading every holder of every skill (a common one is held by
+    about half of all candidates) cost most of a role event at 1M candidates."""
+    rarest, *others = sorted(skills, key=lambda skill: (holders_up_to(session, skill), skill))
+    holders = select(_skills.c.candidate_id).where(_skills.c.skill == rarest)
+    for skill in others:
+        other = _skills.alias()
+        holders = holders.where(exists().where(other.c.candidate_id == _skills.c.candidate_id, other.c.skill == skill))
+    return holders
+
+
+def holders_up_to(session: Session, skill: str, cap: int = HOLDERS_PROBE_CAP) -> int:
+    """How many candidates hold a skill, counted up to `cap` (one short index range)."""
+    held = select(literal(1)).where(_skills.c.skill == skill).limit(cap).subquery()
+    return session.scalar(select(func.count()).select_from(held)) or 0
 
 
 def relevant_candidates(session: Session, role_id: str) -> list[str]:
