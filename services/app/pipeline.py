@@ -355,7 +355,8 @@ class Batch:
         one, else plain rows (no context: the role path changes none)."""
         stored = [cid for cid in candidate_ids if cid not in self.contexts]
         generations = erasure.generations(self.session, stored)  # of the ids ever erased: one query
-        facts, pairs = load_facts(self.session, stored), load_pairs(self.session, role.role_id, stored, generations)
+        facts = load_facts(self.session, stored, only_skills=role.wanted)  # the facts meet this role only
+        pairs = load_pairs(self.session, role.role_id, stored, generations)
         leads = load_leads(self.session, stored, role.role_id)
         found = []
         for cid in candidate_ids:

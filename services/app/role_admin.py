@@ -77,5 +77,5 @@ def relevant_now(sessions: sessionmaker[Session], spec: dict[str, Any], now: dat
         ids = candidates_for_role(session, role)
         facts = {}
         for part in chunks(ids):
-            facts.update(load_facts(session, part))
+            facts.update(load_facts(session, part, only_skills=role.wanted))
     return sum(1 for candidate in facts.values() if evaluate(role, candidate, now).relevant)

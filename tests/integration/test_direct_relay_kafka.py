@@ -15,9 +15,14 @@ from services.adapters.kafka.relay import Relay
 from services.adapters.store.outbox import MESSAGE_ID_HEADER, OutboxStore
 from services.adapters.store.writer import BatchWriter
 from services.domain.transitions import Outgoing
-from tests.integration.test_relay_kafka import direct, read_all, rows, topic  # noqa: F401  (topic: a fixture)
+from tests.integration.test_relay_kafka import direct, fresh_topic, read_all, rows
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def topic(kafka_bootstrap):
+    return fresh_topic(kafka_bootstrap)
 
 
 def write_held(sessions, topic_name, payloads, holder, held_at=None):

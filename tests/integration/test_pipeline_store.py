@@ -321,3 +321,15 @@ def test_a_role_finds_the_holders_of_every_must_have_starting_from_the_rarest(se
         assert found(["python", "kafka"]) == ["c-1", "c-2"]
         assert found(["rust"]) == ["c-1", "c-3"]
         assert found(["python", "cobol"]) == []
+
+
+def test_the_rarest_must_have_is_found_even_when_every_skill_is_common(sessions, monkeypatch):
+    from services.adapters.store import queries
+
+    p = make_pipeline(sessions)
+    for i in range(5):
+        skills = ["Python", "Kafka", "Rust"] if i < 2 else ["Python", "Kafka"]
+        p.process([raw("profile-events", profile_event(f"r{i}", f"c-{i}", skills=skills))])
+    monkeypatch.setattr(queries, "HOLDERS_PROBE_CAP", 1)  # every skill reaches the first cap
+    with sessions() as s:
+        assert queries.rarest_first(s, ["python", "kafka", "rust"]) == ["rust", "kafka", "python"]

@@ -70,6 +70,10 @@ async def with_relay(bootstrap, sessions, relay_id, body, lease_s=10.0):
 
 @pytest.fixture
 def topic(kafka_bootstrap):
+    return fresh_topic(kafka_bootstrap)
+
+
+def fresh_topic(kafka_bootstrap):
     """A fresh topic of 3 partitions, and the dead-letters topic (the broker creates none itself)."""
     name = f"relay-test-{uuid.uuid4().hex[:8]}"
 

@@ -57,12 +57,28 @@ def holders_of_all(session: Session, skills: Iterable[str]):
     its holders are read from ix_candidate_skills_skill_candidate and each is checked for
     the others by primary key. Reading every holder of every skill (a common one is held by
     about half of all candidates) cost most of a role event at 1M candidates."""
-    rarest, *others = sorted(skills, key=lambda skill: (holders_up_to(session, skill), skill))
+    rarest, *others = rarest_first(session, skills)
     holders = select(_skills.c.candidate_id).where(_skills.c.skill == rarest)
     for skill in others:
         other = _skills.alias()
         holders = holders.where(exists().where(other.c.candidate_id == _skills.c.candidate_id, other.c.skill == skill))
     return holders
+
+
+def rarest_first(session: Session, skills: Iterable[str]) -> list[str]:
+    """The skills, the one with the fewest holders first. Holders are counted up to a cap;
+    when every skill reaches it, they are counted again with a cap ten times higher (up to
+    three rounds), so the cost follows the rarest skill, not the most common one."""
+    skills = sorted(set(skills))
+    counts: dict[str, int] = {}
+    tied, cap = skills, HOLDERS_PROBE_CAP
+    for _ in range(3):
+        counts.update({skill: holders_up_to(session, skill, cap) for skill in tied})
+        tied = [skill for skill in tied if counts[skill] >= cap]
+        if len(tied) < 2 or len(tied) < len(skills):  # the rarest is known: it is under the cap
+            break
+        cap *= 10
+    return sorted(skills, key=lambda skill: (counts[skill], skill))
 
 
 def holders_up_to(session: Session, skill: str, cap: int = HOLDERS_PROBE_CAP) -> int:
