@@ -1,6 +1,7 @@
-"""End-to-end throughput and alert latency of one `radar worker`, against a bare aiokafka loop.
+"""End-to-end throughput and alert latency of `radar worker`, against a bare aiokafka loop.
 
-    python benchmarks/throughput.py [--quick] [--database-url URL]
+    python benchmarks/throughput.py [--quick] [--database-url URL] [--workers N] [--partitions P]
+                                    [--candidates N] [--soak-minutes M] [--profile FILE]
 
 1. Starts its own single-node Kafka broker on a free port and a fresh store (SQLite in a temp
    dir unless --database-url names an EMPTY PostgreSQL database), preloaded through SQLAlchemy
@@ -9,14 +10,19 @@
    already relevant (so alerts only come from what the events change).
 2. Baseline: a bare aiokafka loop on the same broker consumes N JSON messages, decodes each
    and produces it to another topic (acks=all).
-3. Pipeline: one `radar worker` subprocess; after a warm-up event (its first batch loads the
+3. Pipeline: --workers `radar worker` subprocesses (default 1) over --partitions partitions
+   (default 3); after one warm-up event per partition (each worker has joined and loaded the
    role index), N profile snapshots that each add one new skill to an existing candidate,
    timed from the first produce until the last event is committed (processed_events), and
    until the outbox is relayed.
 4. Latency: at half the measured pipeline rate, M snapshots, evenly paced, each giving a
    candidate the last missing must-have of a role it then meets; produce -> alert on
-   match-alerts (matched by triggered_by).
+   match-alerts (matched by triggered_by). Then 200 more at 10 events/s (low load).
+5. Memory: the workers' RSS after the run; with --soak-minutes, events at --soak-rate for that
+   long first, sampled every minute. Exactly once: match-alerts is read back whole and its
+   records counted against their distinct alert ids and the outbox's alerts.
 
+--profile FILE samples the first worker with py-spy during one phase (--profile-phase).
 Nothing is asserted: the numbers depend on the machine.
 """
 from __future__ import annotations

@@ -64,28 +64,41 @@ def storable_problem(data: Any, max_depth: int = MAX_DEPTH) -> Optional[str]:
 
     Walks iteratively, so no input can exhaust the interpreter's stack. Never repeats the
     offending value: dead-letter reasons end up in logs, which must not carry personal data.
+    A node's path is kept as (parent's path, key) and spelled out only for a problem.
     """
-    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    stack: list[tuple[Any, Optional[tuple], int]] = [(data, None, 1)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, str):
             problem = _text_problem(value)
             if problem:
-                return f"{path or '(message)'}: {problem}"
+                return f"{_spelled(path)}: {problem}"
             continue
         if isinstance(value, dict):
-            items = list(value.items())
+            items = value.items()
         elif isinstance(value, list):
-            items = list(enumerate(value))
+            items = enumerate(value)
         else:
             continue
         if depth > max_depth:
-            return f"{path or '(message)'}: nested deeper than {max_depth} levels"
-        for key, child in reversed(items):
+            return f"{_spelled(path)}: nested deeper than {max_depth} levels"
+        children = []
+        for key, child in items:
             if isinstance(key, str) and (problem := _text_problem(key)):
-                return f"{path or '(message)'}: a field name {problem}"
-            stack.append((child, f"{path}.{key}" if path else str(key), depth + 1))
+                return f"{_spelled(path)}: a field name {problem}"
+            if isinstance(child, (str, dict, list)):
+                children.append((child, (path, key), depth + 1))
+        stack.extend(reversed(children))
     return None
+
+
+def _spelled(path: Optional[tuple]) -> str:
+    """(((None, "profile"), "positions"), 0) -> "profile.positions.0"; the root is "(message)"."""
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(str(key))
+    return ".".join(reversed(keys)) or "(message)"
 
 
 def _text_problem(text: str) -> Optional[str]:
