@@ -533,7 +533,9 @@ async def warm_up(bootstrap: str, workers: WorkerGroup, events: list[dict], time
 
 async def alerts_on_topic(bootstrap: str) -> tuple[int, int]:
     """(records, distinct message ids) on match-alerts: every alert exactly once when equal."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    # earliest: a reset to the end racing the seek below would read nothing
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
     await consumer.start()
     try:
         partitions = [TopicPartition(TOPICS.match_alerts, p) for p in range(PARTITIONS)]
