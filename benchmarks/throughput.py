@@ -702,6 +702,14 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
 
 
+def percentiles(sorted_seconds: list[float]) -> str:
+    if not sorted_seconds:
+        return ""
+    ms = [value * 1e3 for value in sorted_seconds]
+    return (f"; produce -> alert ms: p50 {percentile(ms, 0.5):,.0f}  p99 {percentile(ms, 0.99):,.0f}"
+            f"  max {ms[-1]:,.0f}  (min {ms[0]:,.0f})")
+
+
 def machine_line(quick: bool, load_before: float) -> str:
     return (f"machine   nproc {len(os.sched_getaffinity(0))} ({os.cpu_count()} CPUs),"
             f" Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()};"
@@ -735,19 +743,10 @@ def print_report(r: dict) -> None:
     print("-" * 78)
     print(f"latency   {len(r['latency_events']):,} events paced at {r['latency_rate']:,.0f}/s (half the pipeline rate),"
           f" each completing a role's must-haves")
-    print(f"          alerts arrived {len(lat):,}/{len(r['latency_events']):,}", end="")
-    if lat:
-        print(f"; produce -> alert ms: p50 {percentile(lat, 0.5) * 1e3:,.0f}  p99 {percentile(lat, 0.99) * 1e3:,.0f}"
-              f"  max {lat[-1] * 1e3:,.0f}  (min {lat[0] * 1e3:,.0f})")
-    else:
-        print()
+    print(f"          alerts arrived {len(lat):,}/{len(r['latency_events']):,}{percentiles(lat)}")
     low = r["low_latencies"]
-    print(f"low load  {len(r['low_events']):,} events paced at {LOW_RATE:.0f}/s; alerts arrived {len(low):,}", end="")
-    if low:
-        print(f"; produce -> alert ms: p50 {percentile(low, 0.5) * 1e3:,.0f}  p99 {percentile(low, 0.99) * 1e3:,.0f}"
-              f"  max {low[-1] * 1e3:,.0f}")
-    else:
-        print()
+    print(f"low load  {len(r['low_events']):,} events paced at {LOW_RATE:.0f}/s;"
+          f" alerts arrived {len(low):,}{percentiles(low)}")
     print("memory    worker RSS after the run: " + ", ".join(f"{mib:,.0f} MiB" for mib in r["rss_mib"]))
     for minute, mib in r["soak"]:
         print(f"          at {minute:5.1f} min: " + ", ".join(f"{m:,.0f} MiB" for m in mib))
