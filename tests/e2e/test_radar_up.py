@@ -14,6 +14,7 @@ from services.adapters.kafka.local_broker import LocalKafka, free_port, is_answe
 from services.config import Settings
 from tests.helpers import position, profile_event, role_spec
 from tests.integration.kafka_helpers import Deployment
+from tests.processes import stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -46,11 +47,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 def stop_radar_up(up: subprocess.Popen, log) -> None:
     """Ctrl-C, as a user stops it; killed if it has not stopped within a minute."""
-    up.send_signal(signal.SIGINT)
-    try:
-        up.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        up.kill()
+    stop_process(up, signal.SIGINT, timeout=60)
     log.close()
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, text
 
 from services.adapters.kafka.local_broker import LocalKafka, free_port
 from tests.faults.fuzz import Record, good_record, mixed
+from tests.processes import stop_process
 
 PROGRESS_TIMEOUT_S = 90.0
 
@@ -153,13 +154,7 @@ class Deployment:
 
     def stop(self) -> None:
         for index in list(self.workers):
-            process = self.workers.pop(index)
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(self.workers.pop(index))
         self.engine.dispose()
 
     # -- talking to it ---------------------------------------------------------------

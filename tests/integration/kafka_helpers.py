@@ -14,6 +14,8 @@ from typing import Any, Callable, Optional
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from tests.processes import stop_process
+
 
 class Deployment:
     """One isolated deployment on the shared test broker: its own topic prefix, consumer
@@ -79,12 +81,7 @@ class Deployment:
 
     def stop(self, process: subprocess.Popen, hard: bool = False) -> None:
         if process.poll() is None:
-            process.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, signal.SIGKILL if hard else signal.SIGTERM)
 
     def stop_all(self) -> None:
         for process in self.processes:

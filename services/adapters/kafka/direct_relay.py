@@ -23,8 +23,7 @@ from aiokafka import AIOKafkaProducer
 from services import metrics
 from services.adapters.kafka.relay import acknowledged, enqueue
 from services.adapters.store.db import utcnow
-from services.adapters.store.outbox import HeldMessage, OutboxStore
-from services.config import TOPICS
+from services.adapters.store.outbox import HeldMessage, OutboxStore, is_erasure_notice
 from services.errors import log_fields
 from services.logs import get_logger
 
@@ -114,7 +113,7 @@ class DirectRelay:
             return
         self.sent, self.released = [], []
         try:
-            erasures = tuple(m.message_id for m in sent if m.topic == TOPICS.candidate_erasures)
+            erasures = tuple(m.message_id for m in sent if is_erasure_notice(m.topic))
             await self.db(self.store.settle_held, [m.message_id for m in sent], released, erasures)
         except BaseException:
             self.sent, self.released = sent + self.sent, released + self.released

@@ -20,6 +20,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from schemas.events import as_utc
+from schemas.topics import LOGICAL
 from services.adapters.store.db import utcnow
 from services.adapters.store.loaders import chunks
 from services.adapters.store.models import OutboxMessage
@@ -28,6 +29,12 @@ from services.json_codec import dumps_bytes
 
 _outbox = OutboxMessage.__table__
 MESSAGE_ID_HEADER = "radar-message-id"  # on every published outbox message: how a read-back knows it
+ERASURE_NOTICES = LOGICAL.candidate_erasures  # a sent one names whom it erased: it is deleted, not kept
+
+
+def is_erasure_notice(topic: str) -> bool:
+    """The physical topic, under any prefix, is candidate-erasures."""
+    return topic.endswith(ERASURE_NOTICES)
 
 
 @dataclass(frozen=True)
@@ -92,19 +99,18 @@ class OutboxStore:
 
     def renew(self, ids: list[int]) -> None:
         """Keep holding rows whose acknowledgements are still awaited."""
-        if not ids:
-            return
-        with self.sessions.begin() as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids),
-                                                        OutboxMessage.claimed_by == self.relay_id)
-                            .values(claimed_at=utcnow()))
+        self._renew(_outbox.c.id, ids)
 
     def renew_held(self, message_ids: list[str]) -> None:
         """`renew` for rows held from the start (known by message id)."""
+        self._renew(_outbox.c.message_id, message_ids)
+
+    def _renew(self, column, keys: list) -> None:
+        if not keys:
+            return
         with self.sessions.begin() as session:
-            for part in chunks(message_ids):
-                session.execute(update(_outbox).where(_outbox.c.message_id.in_(part),
-                                                            _outbox.c.claimed_by == self.relay_id)
+            for part in chunks(keys):
+                session.execute(update(_outbox).where(column.in_(part), _outbox.c.claimed_by == self.relay_id)
                                 .values(claimed_at=utcnow()))
 
     def settle_held(self, sent: list[str], released: list[str], erasures: tuple[str, ...] = ()) -> None:
@@ -134,7 +140,7 @@ class OutboxStore:
                                 .values(sent_at=now, claimed_by=None))
                 # an erasure notice names whom it erased: once downstream has it, it goes
                 session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(sent),
-                                                            OutboxMessage.topic.like("%candidate-erasures")))
+                                                            OutboxMessage.topic.like(f"%{ERASURE_NOTICES}")))
             for row_id, reason in replaced.items():
                 session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id)
                                 .values(sent_at=now, claimed_by=None, failed_reason=reason[:500]))
